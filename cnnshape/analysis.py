@@ -1,0 +1,186 @@
+"""The calculator: a validated network -> one row per layer, subtotals and totals.
+
+One pass over the layers, linear in their number (repeats expanded). The first
+problem in a chain of shapes stops the walk: later shapes would be guesses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from .errors import LayerError, SpecError
+from .fields import Shape
+from .layers import LayerBase
+from .layers.activation import Function
+from .spec import Network, Source, load, site
+
+
+@dataclass
+class Row:
+    """One layer of the report; a composite's numbers are the sums of its children."""
+
+    name: str
+    type: str
+    depth: int
+    path: str
+    details: str
+    input_shape: list[int]
+    output_shape: list[int]
+    activation_size: int
+    params: int
+    non_trainable_params: int
+    macs: int
+    warnings: list[str] = field(default_factory=list)
+    composite: bool = False
+
+
+@dataclass
+class Totals:
+    params: int
+    non_trainable_params: int
+    total_params: int
+    macs: int
+    layers: int
+
+
+@dataclass
+class Report:
+    name: Optional[str]
+    description: Optional[str]
+    source: str
+    input_shape: list[int]
+    output_shape: list[int]
+    rows: list[Row]
+    totals: Totals
+    warnings: list[str]
+    channel_cap: Optional[int] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report: name, input_shape, output_shape, layers, totals, warnings."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_shape": self.input_shape,
+            "output_shape": self.output_shape,
+            "layers": [asdict(row) for row in self.rows],
+            "totals": asdict(self.totals),
+            "warnings": self.warnings,
+        }
+
+
+def analyze(source: Source, *, channel_cap: Optional[int] = None) -> Report:
+    """Shapes, parameters and MACs of every layer.
+
+    ``channel_cap`` limits every layer's channel count (the reference pass's budget);
+    spatial geometry is unchanged. Raises SpecError for an invalid spec.
+    """
+    network = load(source)
+    input_shape = tuple(network.input)
+    if channel_cap is not None:
+        input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
+    walker = _Calculator(network.source, channel_cap)
+    walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
+                           _size(input_shape), 0, 0, 0))
+    output = walker.sequence(network.layers, input_shape, "layers")
+    params, frozen, macs = walker.sums
+    totals = Totals(params, frozen, params + frozen, macs,
+                    sum(1 for row in walker.rows if row.depth and not row.composite))
+    return Report(network.name, network.description, network.source, list(input_shape),
+                  list(output), walker.rows, totals, walker.warnings, channel_cap)
+
+
+def _size(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class _Calculator:
+    """Walks shapes through the layers, recording rows in table order."""
+
+    def __init__(self, source: str, cap: Optional[int]) -> None:
+        self.source = source
+        self.cap = cap
+        self.rows: list[Row] = []
+        self.warnings: list[str] = []
+        self._path = ""
+        self._depth = 1
+        self._suffix = ""
+        self._sums = [0, 0, 0]  # params, non-trainable, MACs of the composite being walked
+
+    @property
+    def sums(self) -> list[int]:
+        return self._sums
+
+    def sequence(self, layers: list[Any], shape: Shape, where: str,
+                 repetition: Optional[int] = None) -> Shape:
+        base = f"{self._path}.{where}" if self._path else where
+        suffix = self._suffix
+        if repetition is not None:
+            self._suffix = f"{suffix}_{repetition}"
+        for index, layer in enumerate(layers):
+            shape = self._layer(layer, shape, f"{base}[{index}]")
+        self._suffix = suffix
+        return shape
+
+    def _layer(self, layer: LayerBase, shape: Shape, path: str) -> Shape:
+        name = f"{layer.name}{self._suffix}"
+        here = site(path, layer) if not self._suffix else f'{path} ({layer.kind} "{name}")'
+        row = Row(name, layer.kind, self._depth, path, layer.details(), list(shape), [], 0, 0, 0, 0,
+                  composite=layer.composite)
+        self.rows.append(row)
+        try:
+            if layer.composite:
+                saved = (self._path, self._depth, self._sums)
+                self._path, self._depth, self._sums = path, self._depth + 1, [0, 0, 0]
+                try:
+                    out = layer.walk(shape, self)
+                    row.params, row.non_trainable_params, row.macs = self._sums
+                finally:
+                    self._path, self._depth, self._sums = saved
+            else:
+                result = layer.infer(shape, self.cap)
+                out = result.shape
+                row.params, row.non_trainable_params, row.macs = \
+                    result.params, result.non_trainable, result.macs
+                row.warnings = result.warnings
+                self.warnings.extend(f"{self.source}: {here}: {w}" for w in result.warnings)
+        except LayerError as exc:
+            raise SpecError([f"{self.source}: {here}: {exc}"]) from None
+        if any(d < 1 for d in out):
+            raise SpecError([f"{self.source}: {here}: a dimension reaches {min(out)}: "
+                             f"output would be {list(out)}"])
+        sums = self._sums
+        sums[0] += row.params
+        sums[1] += row.non_trainable_params
+        sums[2] += row.macs
+        row.output_shape = list(out)
+        row.activation_size = _size(out)
+        return tuple(out)
+
+    def add(self, shapes: list[Shape], labels: list[str]) -> Shape:
+        first = shapes[0]
+        for shape, label in zip(shapes[1:], labels[1:]):
+            if shape != first:
+                raise LayerError(f"cannot add {labels[0]} output {_show(first)} and {label} "
+                                 f"output {_show(shape)}: shapes differ")
+        return first
+
+    def concat(self, shapes: list[Shape], labels: list[str]) -> Shape:
+        first = shapes[0]
+        for shape, label in zip(shapes[1:], labels[1:]):
+            if len(shape) != len(first) or shape[:-1] != first[:-1]:
+                raise LayerError(f"cannot concatenate {labels[0]} output {_show(first)} and "
+                                 f"{label} output {_show(shape)}: spatial sizes differ")
+        return (*first[:-1], sum(shape[-1] for shape in shapes))
+
+    def activate(self, function: Optional[Function], shape: Shape) -> Shape:
+        return shape
+
+
+def _show(shape: Shape) -> str:
+    from .fields import show_shape
+
+    return show_shape(tuple(shape))

@@ -1,0 +1,30 @@
+"""The layer kinds. Adding one: write its model (fields + rules) and list it here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from .activation import Activation, BatchNorm, Dropout
+from .base import Inferred, LayerBase, Walker
+from .composite import Concat, Repeat, Residual, Sequential
+from .conv import Conv, ConvTranspose
+from .dense import Dense, Flatten
+from .pool import AdaptivePool, GlobalPool, Pool
+from .resize import Pad, Upsample
+
+KINDS: tuple[type[LayerBase], ...] = (
+    Conv, ConvTranspose, Pool, GlobalPool, AdaptivePool, Flatten, Dense, Activation, Dropout,
+    BatchNorm, Pad, Upsample, Sequential, Repeat, Residual, Concat,
+)
+
+Layer = Annotated[Union[KINDS], Field(discriminator="type")]  # type: ignore[valid-type]
+
+for _kind in (Sequential, Repeat, Residual, Concat):
+    _kind.model_rebuild(_types_namespace={"Layer": Layer})
+
+TYPE_NAMES: tuple[str, ...] = tuple(k.model_fields["type"].annotation.__args__[0]  # type: ignore
+                                    for k in KINDS)
+
+__all__ = ["KINDS", "Layer", "LayerBase", "Inferred", "Walker", "TYPE_NAMES"]

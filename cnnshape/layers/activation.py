@@ -1,0 +1,124 @@
+"""Element-wise layers: activation, dropout, batchnorm.
+
+The activation functions also serve the ``activation`` field of conv, dense and
+residual, so a fused activation is computed by the same code as a standalone one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
+
+from pydantic import Field
+
+from ..fields import Shape
+from ..tensor import Tensor, map_vectors
+from .base import Inferred, LayerBase
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+Function = Literal["relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid",
+                   "hardsigmoid", "hardswish", "tanh", "softmax"]
+
+
+def _sigmoid(v: float) -> float:
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+def _hardsigmoid(v: float) -> float:
+    return min(max(v / 6.0 + 0.5, 0.0), 1.0)
+
+
+_SCALAR: dict[str, Callable[[float], float]] = {
+    "relu": lambda v: v if v > 0.0 else 0.0,
+    "relu6": lambda v: min(max(v, 0.0), 6.0),
+    "leaky_relu": lambda v: v if v > 0.0 else 0.01 * v,
+    "elu": lambda v: v if v > 0.0 else math.expm1(v),
+    "gelu": lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))),
+    "silu": lambda v: v * _sigmoid(v),
+    "sigmoid": _sigmoid,
+    "hardsigmoid": _hardsigmoid,
+    "hardswish": lambda v: v * _hardsigmoid(v),
+    "tanh": math.tanh,
+}
+
+
+def _softmax(vector: list[float]) -> list[float]:
+    top = max(vector)
+    exps = [math.exp(v - top) for v in vector]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def activate(function: Optional[str], x: Tensor) -> Tensor:
+    """Apply an activation by name; softmax normalises the last (channel) axis."""
+    if function is None:
+        return x
+    if function == "softmax":
+        return map_vectors(x, _softmax)
+    fn = _SCALAR[function]
+    return map_vectors(x, lambda vector: list(map(fn, vector)))
+
+
+class Activation(LayerBase):
+    """A standalone non-linearity."""
+
+    type: Literal["activation"]
+    function: Function
+
+    def details(self) -> str:
+        return self.function
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        return Inferred(shape)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        return activate(self.function, x)
+
+
+class Dropout(LayerBase):
+    """Identity at inference; the reference pass runs in inference mode."""
+
+    type: Literal["dropout"]
+    rate: float = Field(default=0.5, ge=0.0, lt=1.0)
+
+    def details(self) -> str:
+        return f"rate {self.rate:g}"
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        return Inferred(shape)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        return x
+
+
+class BatchNorm(LayerBase):
+    """Per-channel scale and shift (trainable) plus running mean and variance (not)."""
+
+    type: Literal["batchnorm"]
+    eps: float = Field(default=1e-5, gt=0.0)
+    momentum: float = Field(default=0.1, ge=0.0, le=1.0)
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        channels = shape[-1]
+        return Inferred(shape, params=2 * channels, non_trainable=2 * channels)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        channels = _channels(x)
+        gamma = ref.weights(channels, 1)
+        beta = ref.weights(channels, 1)
+        mean = ref.weights(channels, 1)
+        var = [abs(v) + 1.0 for v in ref.weights(channels, 1)]
+        scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var)]
+        shift = [b - m * s for b, m, s in zip(beta, mean, scale)]
+        return map_vectors(x, lambda vector: [v * s + t for v, s, t in zip(vector, scale, shift)])
+
+
+def _channels(x: Any) -> int:
+    while isinstance(x[0], list):
+        x = x[0]
+    return len(x)

@@ -1,0 +1,100 @@
+"""What every layer kind provides.
+
+A layer kind is one pydantic model holding its fields and its rules: ``infer`` (output
+shape, parameters, MACs, warnings) for the calculator and ``forward`` for the
+pure-Python reference pass. Composite kinds instead describe how they combine their
+children once, in ``walk``, for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import LayerError
+from ..fields import Shape
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+
+@dataclass
+class Inferred:
+    """A leaf layer's calculator result."""
+
+    shape: Shape
+    params: int = 0
+    non_trainable: int = 0
+    macs: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Walker(Protocol):
+    """The calculator and the reference pass both walk composites through this."""
+
+    def sequence(self, layers: list[Any], value: Any, where: str) -> Any: ...
+
+    def add(self, values: list[Any], where: str) -> Any: ...
+
+    def concat(self, values: list[Any], where: str) -> Any: ...
+
+    def activate(self, function: Optional[str], value: Any) -> Any: ...
+
+
+class LayerBase(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", validate_default=False)
+
+    name: Optional[str] = Field(default=None, description="Unique; auto-named when absent.")
+
+    composite: ClassVar[bool] = False
+    """Composites contain layer lists and implement ``walk`` instead of ``infer``/``forward``."""
+
+    @property
+    def kind(self) -> str:
+        return self.type  # type: ignore[attr-defined, no-any-return]
+
+    def details(self) -> str:
+        """A short description of the hyper-parameters for the table's Layer column."""
+        return ""
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        """Output shape, parameters and MACs for input ``shape``; raise LayerError if invalid.
+
+        ``cap`` limits channel counts for the reference pass's budget; None means none.
+        """
+        raise NotImplementedError
+
+    def forward(self, x: Any, ref: "Reference") -> Any:
+        """Compute the layer by its definition on a nested-list tensor."""
+        raise NotImplementedError
+
+    def walk(self, value: Any, walker: Walker) -> Any:
+        raise NotImplementedError
+
+    def children(self) -> list[tuple[str, list[Any]]]:
+        """(path suffix, layer list) pairs of a composite, e.g. ('body', [...])."""
+        return []
+
+
+def spatial_dims(shape: Shape, kind: str) -> int:
+    """Number of spatial dims; spatial layers refuse a flat (already flattened) input."""
+    dims = len(shape) - 1
+    if dims < 1:
+        raise LayerError(f"{kind} needs spatial dimensions, but its input {_fmt(shape)} has none "
+                         "(a spatial layer after flatten or dense?)")
+    return dims
+
+
+def _fmt(shape: Shape) -> str:
+    from ..fields import show_shape
+
+    return show_shape(shape)
+
+
+def prod(values: Any) -> int:
+    result = 1
+    for v in values:
+        result *= v
+    return result

@@ -1,0 +1,265 @@
+"""Convolution and transposed convolution, in 1, 2 and 3 spatial dimensions.
+
+Shapes follow Dumoulin & Visin, "A guide to convolution arithmetic": a window of
+effective size d(k-1)+1 slides over the padded input with stride s. "same" padding is
+TensorFlow/Keras's: output ceil(n/s), the odd pixel of padding going after.
+"""
+
+from __future__ import annotations
+
+from itertools import chain, product
+from math import gcd
+from operator import mul
+from typing import TYPE_CHECKING, Literal, Optional, Union
+
+from pydantic import Field
+
+from ..errors import LayerError
+from ..fields import NonNegativeSpatial, Padding, PositiveSpatial, Shape, per_dim
+from ..tensor import Tensor, from_grid, offsets, pad_grid, positions, strides_of, to_grid
+from .activation import Function, activate
+from .base import Inferred, LayerBase, prod, spatial_dims
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def same_pads(n: int, effective: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "same": pad so the output is ceil(n/s); the odd pixel goes after."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + effective - n, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...],
+                 effective: tuple[int, ...], stride: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(before, after) padding per spatial dim."""
+    if padding == "same":
+        return [same_pads(n, e, s) for n, e, s in zip(dims, effective, stride)]
+    if padding == "valid":
+        return [(0, 0)] * len(dims)
+    return [(p, p) for p in per_dim(padding, len(dims), "padding")]  # type: ignore[arg-type]
+
+
+def dropped_warning(dim: int, dims: int, span: int, stride: int) -> Optional[str]:
+    """The classic bug: a stride that does not divide the span leaves input rows unread."""
+    left = span % stride
+    if not left:
+        return None
+    name = DIM_NAMES[dims][dim]
+    return (f"{name}: (n+2p-d(k-1)-1) = {span} is not divisible by stride {stride}; "
+            f"the last {left} {name} position{'s' if left > 1 else ''} of the padded input "
+            f"{'are' if left > 1 else 'is'} never read")
+
+
+def conv_channels(cin: int, filters: int, groups: int, cap: Optional[int]) -> tuple[int, int]:
+    """Filters and groups, reduced under a channel cap so groups still divide both."""
+    if cap is None:
+        return filters, groups
+    capped = min(filters, cap)
+    return capped, gcd(groups, gcd(cin, capped))
+
+
+class _ConvBase(LayerBase):
+    filters: int = Field(ge=1)
+    kernel: PositiveSpatial
+    stride: PositiveSpatial = 1
+    dilation: PositiveSpatial = 1
+    groups: int = Field(default=1, ge=1)
+    bias: bool = True
+    activation: Optional[Function] = None
+
+    def details(self) -> str:
+        parts = [f"k{_dims(self.kernel)} s{_dims(self.stride)}"]
+        padding = self.padding  # type: ignore[attr-defined]
+        if padding:
+            parts[0] += f" p{_dims(padding)}" if not isinstance(padding, str) else f" {padding}"
+        parts.append(f"{self.filters} filters")
+        if self.dilation != 1:
+            parts.append(f"dilation {_dims(self.dilation)}")
+        if self.groups != 1:
+            parts.append(f"groups {self.groups}")
+        if self.activation:
+            parts.append(self.activation)
+        return ", ".join(parts)
+
+    def _geometry(self, shape: Shape, cap: Optional[int]) -> tuple[int, int, int, int, tuple[int, ...],
+                                                                    tuple[int, ...], tuple[int, ...]]:
+        dims = spatial_dims(shape, self.type)  # type: ignore[attr-defined]
+        cin = shape[-1]
+        if cap is None:
+            if cin % self.groups:
+                raise LayerError(f"groups {self.groups} does not divide the {cin} input channels")
+            if self.filters % self.groups:
+                raise LayerError(f"groups {self.groups} does not divide filters {self.filters}")
+        filters, groups = conv_channels(cin, self.filters, self.groups, cap)
+        kernel = per_dim(self.kernel, dims, "kernel")
+        stride = per_dim(self.stride, dims, "stride")
+        dilation = per_dim(self.dilation, dims, "dilation")
+        return dims, cin, filters, groups, kernel, stride, dilation
+
+    def _params(self, cin: int, filters: int, groups: int, kernel: tuple[int, ...]) -> int:
+        return prod(kernel) * (cin // groups) * filters + (filters if self.bias else 0)
+
+
+class Conv(_ConvBase):
+    """Cross-correlation with learned filters, as every framework's ConvNd."""
+
+    type: Literal["conv"]
+    padding: Padding = 0
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
+        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        pads = resolve_pads(self.padding, shape[:-1], effective, stride)
+        out: list[int] = []
+        warnings: list[str] = []
+        for i, (n, e, s, (before, after)) in enumerate(zip(shape[:-1], effective, stride, pads)):
+            padded = n + before + after
+            if e > padded:
+                raise LayerError(f"{DIM_NAMES[dims][i]}: kernel {kernel[i]}"
+                                 f"{f' (dilated to {e})' if e != kernel[i] else ''} is larger than "
+                                 f"the padded input {padded}")
+            out.append((padded - e) // s + 1)
+            if not isinstance(self.padding, str) or self.padding == "valid":
+                warning = dropped_warning(i, dims, padded - e, s)
+                if warning:
+                    warnings.append(warning)
+        macs = prod(out) * filters * prod(kernel) * (cin // groups)
+        return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs,
+                        warnings)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        cin = len(pix[0])
+        filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
+        nd = len(dims)
+        kernel = per_dim(self.kernel, nd, "kernel")
+        stride = per_dim(self.stride, nd, "stride")
+        dilation = per_dim(self.dilation, nd, "dilation")
+        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        pads = resolve_pads(self.padding, dims, effective, stride)
+        pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads), tuple(p[1] for p in pads),
+                               [0.0] * cin)
+        grid_strides = strides_of(pdims)
+        taps = offsets(kernel, dilation, grid_strides)
+        # Every window start at which the dilated kernel lies inside the padded input.
+        starts = [range(0, n - e + 1, s) for n, e, s in zip(pdims, effective, stride)]
+        bases = [sum(i * t for i, t in zip(index, grid_strides)) for index in product(*starts)]
+        per_group = cin // groups
+        fan_in = len(taps) * per_group
+        weights = [ref.weights(fan_in, fan_in) for _ in range(filters)]
+        biases = ref.weights(filters, fan_in) if self.bias else [0.0] * filters
+        get = ppix.__getitem__
+        out: list[list[float]] = []
+        if groups == 1:
+            pairs = list(zip(weights, biases))
+            for base in bases:
+                patch = list(chain.from_iterable(map(get, [base + o for o in taps])))
+                out.append([sum(map(mul, patch, w), b) for w, b in pairs])
+        else:
+            fg = filters // groups
+            slices = [(g * per_group, (g + 1) * per_group,
+                       list(zip(weights[g * fg:(g + 1) * fg], biases[g * fg:(g + 1) * fg])))
+                      for g in range(groups)]
+            for base in bases:
+                window = [get(base + o) for o in taps]
+                vector: list[float] = []
+                for lo, hi, pairs in slices:
+                    patch = [v for px in window for v in px[lo:hi]]
+                    vector.extend(sum(map(mul, patch, w), b) for w, b in pairs)
+                out.append(vector)
+        return activate(self.activation, from_grid(tuple(len(r) for r in starts), out))
+
+
+class ConvTranspose(_ConvBase):
+    """The gradient of a convolution: each input pixel scatters a kernel-sized stamp."""
+
+    type: Literal["conv_transpose"]
+    padding: Padding = 0
+    output_padding: NonNegativeSpatial = 0
+
+    def _crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
+               dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
+        """(before, after) cropping of the scattered canvas, and the output padding."""
+        extra = per_dim(self.output_padding, dims, "output_padding")
+        for i, (op, s, d) in enumerate(zip(extra, stride, dilation)):
+            if op >= max(s, d):
+                raise LayerError(f"output_padding {op} must be smaller than stride {s} or "
+                                 f"dilation {d} ({DIM_NAMES[dims][i]})")
+        if self.padding == "same":
+            if any(extra):
+                raise LayerError('output_padding cannot be combined with padding "same"')
+            crops = []
+            for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
+                total = d * (k - 1) + 1 - s
+                if total < 0:
+                    raise LayerError(f'{DIM_NAMES[dims][i]}: padding "same" needs stride {s} <= '
+                                     f"the dilated kernel {d * (k - 1) + 1}")
+                crops.append((total // 2, total - total // 2))
+            return crops, extra
+        if self.padding == "valid":
+            return [(0, 0)] * dims, extra
+        return [(p, p) for p in per_dim(self.padding, dims, "padding")], extra  # type: ignore[arg-type]
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
+        crops, extra = self._crops(dims, kernel, stride, dilation)
+        out = []
+        for i, (n, k, s, d, (before, after), op) in enumerate(
+                zip(shape[:-1], kernel, stride, dilation, crops, extra)):
+            size = (n - 1) * s - before - after + d * (k - 1) + op + 1
+            if size < 1:
+                raise LayerError(f"{DIM_NAMES[dims][i]}: the output size reaches {size} "
+                                 f"(padding {before} too large for input {n})")
+            out.append(size)
+        macs = prod(shape[:-1]) * cin * prod(kernel) * (filters // groups)
+        return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        cin = len(pix[0])
+        filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
+        nd = len(dims)
+        kernel = per_dim(self.kernel, nd, "kernel")
+        stride = per_dim(self.stride, nd, "stride")
+        dilation = per_dim(self.dilation, nd, "dilation")
+        crops, extra = self._crops(nd, kernel, stride, dilation)
+        # The canvas reaches the last tap of the last input pixel.
+        canvas_dims = tuple((n - 1) * s + (k - 1) * d + 1
+                            for n, s, k, d in zip(dims, stride, kernel, dilation))
+        canvas_strides = strides_of(canvas_dims)
+        canvas = [[0.0] * filters for _ in range(prod(canvas_dims))]
+        taps = offsets(kernel, dilation, canvas_strides)
+        per_group, fg = cin // groups, filters // groups
+        fan_in = per_group * len(taps)
+        # weights[g][tap][f]: the cin/groups weights from group g's inputs to its f-th output.
+        weights = [[[ref.weights(per_group, fan_in) for _ in range(fg)] for _ in taps]
+                   for _ in range(groups)]
+        for index, vector in zip(positions(dims), pix):
+            base = sum(i * s * t for i, s, t in zip(index, stride, canvas_strides))
+            for g in range(groups):
+                part = vector[g * per_group:(g + 1) * per_group]
+                first = g * fg
+                for offset, tap_weights in zip(taps, weights[g]):
+                    target = canvas[base + offset]
+                    for f, w in enumerate(tap_weights, first):
+                        target[f] += sum(map(mul, part, w))
+        biases = ref.weights(filters, fan_in) if self.bias else [0.0] * filters
+        # Crop `before` from the start and `after` from the end; output_padding adds
+        # positions at the end, which read the canvas where it exists and zero beyond.
+        spans = [range(before, n - after + op) for n, (before, after), op in
+                 zip(canvas_dims, crops, extra)]
+        zero = [0.0] * filters
+        out = []
+        for index in product(*spans):
+            inside = all(i < n for i, n in zip(index, canvas_dims))
+            src = canvas[sum(i * t for i, t in zip(index, canvas_strides))] if inside else zero
+            out.append([v + b for v, b in zip(src, biases)])
+        return activate(self.activation, from_grid(tuple(len(r) for r in spans), out))
+
+
+def _dims(value: Union[int, tuple[int, ...], str]) -> str:
+    return str(value) if isinstance(value, int) else "x".join(map(str, value))

@@ -1,0 +1,59 @@
+"""Flatten and fully connected layers."""
+
+from __future__ import annotations
+
+from operator import mul
+from typing import TYPE_CHECKING, Literal, Optional
+
+from pydantic import Field
+
+from ..fields import Shape
+from ..tensor import Tensor, leaves, map_vectors
+from .activation import Function, activate
+from .base import Inferred, LayerBase, prod
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+
+class Flatten(LayerBase):
+    """All axes into one, channels-last (Keras's order; PyTorch flattens channels first,
+    which changes the order of the values but never a count)."""
+
+    type: Literal["flatten"]
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        return Inferred((prod(shape),))
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        return leaves(x)
+
+
+class Dense(LayerBase):
+    """A fully connected layer on the last axis, as Keras's Dense and PyTorch's Linear."""
+
+    type: Literal["dense"]
+    units: int = Field(ge=1)
+    bias: bool = True
+    activation: Optional[Function] = None
+
+    def details(self) -> str:
+        return f"{self.units} units" + (f", {self.activation}" if self.activation else "")
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        units = self.units if cap is None else min(self.units, cap)
+        inputs = shape[-1]
+        params = inputs * units + (units if self.bias else 0)
+        return Inferred((*shape[:-1], units), params, 0, prod(shape) * units)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        probe = x
+        while isinstance(probe[0], list):
+            probe = probe[0]
+        inputs = len(probe)
+        units = self.units if ref.cap is None else min(self.units, ref.cap)
+        weights = [ref.weights(inputs, inputs) for _ in range(units)]
+        biases = ref.weights(units, inputs) if self.bias else [0.0] * units
+        pairs = list(zip(weights, biases))
+        y = map_vectors(x, lambda vector: [sum(map(mul, vector, w), b) for w, b in pairs])
+        return activate(self.activation, y)

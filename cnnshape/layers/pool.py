@@ -1,0 +1,165 @@
+"""Pooling: windowed, global and adaptive.
+
+Windowed pooling follows PyTorch for numeric padding (padding at most half the
+kernel; in ceil mode the last window must start inside the input or the left
+padding) and Keras for "valid" and "same".
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import TYPE_CHECKING, Literal, Optional
+
+from ..errors import LayerError
+from ..fields import Padding, PositiveSpatial, Shape, per_dim
+from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
+from .base import Inferred, LayerBase, spatial_dims
+from .conv import DIM_NAMES, _dims, dropped_warning, same_pads
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+Mode = Literal["max", "avg"]
+
+
+class Pool(LayerBase):
+    """Max or average over sliding windows; no parameters."""
+
+    type: Literal["pool"]
+    mode: Mode = "max"
+    kernel: PositiveSpatial
+    stride: Optional[PositiveSpatial] = None
+    padding: Padding = 0
+    ceil_mode: bool = False
+
+    def details(self) -> str:
+        text = f"{self.mode} k{_dims(self.kernel)} s{_dims(self.stride or self.kernel)}"
+        if self.padding:
+            text += f" p{_dims(self.padding)}" if not isinstance(self.padding, str) \
+                else f" {self.padding}"
+        return text + (" ceil" if self.ceil_mode else "")
+
+    def _geometry(self, dims: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...],
+                                                         list[tuple[int, int]]]:
+        nd = len(dims)
+        kernel = per_dim(self.kernel, nd, "kernel")
+        stride = per_dim(self.stride, nd, "stride") if self.stride is not None else kernel
+        if isinstance(self.padding, str):
+            if self.ceil_mode:
+                raise LayerError(f'ceil_mode needs numeric padding, not "{self.padding}"')
+            if self.padding == "same":
+                return kernel, stride, [same_pads(n, k, s) for n, k, s in zip(dims, kernel, stride)]
+            return kernel, stride, [(0, 0)] * nd
+        pads = per_dim(self.padding, nd, "padding")
+        for i, (p, k) in enumerate(zip(pads, kernel)):
+            if p > k // 2:
+                raise LayerError(f"{DIM_NAMES[nd][i]}: padding {p} is more than half the "
+                                 f"kernel {k}")
+        return kernel, stride, [(p, p) for p in pads]
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        nd = spatial_dims(shape, "pool")
+        dims = shape[:-1]
+        kernel, stride, pads = self._geometry(dims)
+        out = []
+        warnings = []
+        for i, (n, k, s, (before, after)) in enumerate(zip(dims, kernel, stride, pads)):
+            if self.padding == "same":
+                out.append(-(-n // s))
+                continue
+            span = n + before + after - k
+            if span < 0:
+                raise LayerError(f"{DIM_NAMES[nd][i]}: kernel {k} is larger than the padded "
+                                 f"input {n + before + after}")
+            if self.ceil_mode:
+                size = -(-span // s) + 1
+                if (size - 1) * s >= n + before:  # the last window would start in the right padding
+                    size -= 1
+            else:
+                size = span // s + 1
+                warning = dropped_warning(i, nd, span, s)
+                if warning:
+                    warnings.append(warning)
+            out.append(size)
+        return Inferred((*out, shape[-1]), warnings=warnings)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        kernel, stride, pads = self._geometry(dims)
+        pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads),
+                               tuple(p[1] for p in pads), None)
+        windows = []
+        for n, k, s, (before, _), size in zip(dims, kernel, stride, pads, pdims):
+            starts: list[int] = []
+            start = 0
+            # A window fits, or (ceil mode) the previous one left the end uncovered and
+            # this one starts inside the input or the left padding.
+            while start + k <= size or (self.ceil_mode and starts and starts[-1] + k < size
+                                        and start < before + n):
+                starts.append(start)
+                start += s
+            windows.append([range(a, min(a + k, size)) for a in starts])
+        count_padding = self.mode == "avg" and not isinstance(self.padding, str)
+        grid_strides = strides_of(pdims)
+        zero = [0.0] * len(pix[0])
+        out = []
+        for window in product(*windows):
+            cells = [ppix[sum(i * t for i, t in zip(index, grid_strides))]
+                     for index in product(*window)]
+            real = [c for c in cells if c is not None]
+            if self.mode == "max":
+                out.append([max(column) for column in zip(*real)])
+            else:
+                divisor = len(cells) if count_padding else len(real)
+                out.append([sum(column) / divisor for column in zip(*real, zero)])
+        return from_grid(tuple(len(w) for w in windows), out)
+
+
+class GlobalPool(LayerBase):
+    """Pool every spatial position into one: [1, ..., 1, C]."""
+
+    type: Literal["global_pool"]
+    mode: Mode = "avg"
+
+    def details(self) -> str:
+        return self.mode
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        nd = spatial_dims(shape, "global_pool")
+        return Inferred((*(1,) * nd, shape[-1]))
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        reduce = max if self.mode == "max" else (lambda column: sum(column) / len(column))
+        return from_grid((1,) * len(dims), [[reduce(column) for column in zip(*pix)]])
+
+
+class AdaptivePool(LayerBase):
+    """PyTorch's adaptive pooling: window i spans [floor(i*n/o), ceil((i+1)*n/o))."""
+
+    type: Literal["adaptive_pool"]
+    mode: Mode = "avg"
+    output_size: PositiveSpatial
+
+    def details(self) -> str:
+        return f"{self.mode} to {_dims(self.output_size)}"
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        nd = spatial_dims(shape, "adaptive_pool")
+        return Inferred((*per_dim(self.output_size, nd, "output_size"), shape[-1]))
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        sizes = per_dim(self.output_size, len(dims), "output_size")
+        windows = [[range(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
+                   for n, o in zip(dims, sizes)]
+        grid_strides = strides_of(dims)
+        out = []
+        for window in product(*windows):
+            cells = [pix[sum(i * t for i, t in zip(index, grid_strides))]
+                     for index in product(*window)]
+            if self.mode == "max":
+                out.append([max(column) for column in zip(*cells)])
+            else:
+                out.append([sum(column) / len(cells) for column in zip(*cells)])
+        return from_grid(tuple(len(w) for w in windows), out)

@@ -1,0 +1,58 @@
+"""Layers that change spatial size without weights: zero padding and upsampling."""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import TYPE_CHECKING, Literal, Optional
+
+from ..fields import NonNegativeSpatial, PositiveSpatial, Shape, per_dim
+from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
+from .base import Inferred, LayerBase, spatial_dims
+from .conv import _dims
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+
+class Pad(LayerBase):
+    """Zero padding on both sides of every spatial dim."""
+
+    type: Literal["pad"]
+    padding: NonNegativeSpatial
+
+    def details(self) -> str:
+        return f"p{_dims(self.padding)}"
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        nd = spatial_dims(shape, "pad")
+        pads = per_dim(self.padding, nd, "padding")
+        return Inferred((*(n + 2 * p for n, p in zip(shape, pads)), shape[-1]))
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        pads = per_dim(self.padding, len(dims), "padding")
+        return from_grid(*pad_grid((dims, pix), pads, pads, [0.0] * len(pix[0])))
+
+
+class Upsample(LayerBase):
+    """Nearest-neighbour upsampling by an integer factor per spatial dim."""
+
+    type: Literal["upsample"]
+    scale: PositiveSpatial
+    mode: Literal["nearest"] = "nearest"
+
+    def details(self) -> str:
+        return f"x{_dims(self.scale)} {self.mode}"
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        nd = spatial_dims(shape, "upsample")
+        scale = per_dim(self.scale, nd, "scale")
+        return Inferred((*(n * s for n, s in zip(shape, scale)), shape[-1]))
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        dims, pix = to_grid(x)
+        scale = per_dim(self.scale, len(dims), "scale")
+        grid_strides = strides_of(dims)
+        sources = [[i // s for i in range(n * s)] for n, s in zip(dims, scale)]
+        out = [pix[sum(i * t for i, t in zip(index, grid_strides))] for index in product(*sources)]
+        return from_grid(tuple(len(s) for s in sources), out)

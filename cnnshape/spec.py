@@ -1,0 +1,332 @@
+"""Reading a spec: file or text -> validated models, or one line per problem.
+
+Pydantic checks the structure (types, fields, ranges); this module turns its errors
+into lines that name the file and the layer, then names the unnamed layers.
+Shape problems are found later, by the calculator, which knows the shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, ValidationError, \
+    WithJsonSchema
+from pydantic_core import PydanticCustomError
+from typing_extensions import Annotated
+
+from .errors import SpecError
+from .fields import Shape
+from .layers import TYPE_NAMES, Layer, LayerBase
+
+
+def _check_input(value: Any) -> Shape:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise PydanticCustomError("input", "expected a list of ints, channels last: [L, C], "
+                                  "[H, W, C] or [D, H, W, C]; got {got}",
+                                  {"got": json.dumps(value, default=repr)})
+    if len(value) > 4:
+        raise PydanticCustomError("input", "{n} entries means {d} spatial dimensions; at most 3 "
+                                  "are supported ([D, H, W, C])", {"n": len(value), "d": len(value) - 1})
+    if min(value) < 1:
+        raise PydanticCustomError("input", "every size must be >= 1, got {got}", {"got": value})
+    return tuple(value)
+
+
+InputShape = Annotated[Shape, PlainValidator(_check_input), WithJsonSchema(
+    {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 4,
+     "description": "Channels last: [L, C], [H, W, C] or [D, H, W, C]."})]
+
+
+class Network(BaseModel):
+    """A validated spec."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Optional[str] = None
+    description: Optional[str] = None
+    input: InputShape
+    layers: list[Layer] = Field(default_factory=list)
+
+    _source: str = PrivateAttr(default="<spec>")
+
+    @property
+    def source(self) -> str:
+        """The file the spec came from, or "<spec>", as error lines name it."""
+        return self._source
+
+
+Source = Union[str, "os.PathLike[str]", dict, Network]
+
+
+def load(source: Source, *, name: Optional[str] = None) -> Network:
+    """A path, JSON/YAML text, a dict or a Network -> a validated, fully named Network.
+
+    Raises SpecError (a ValueError) with one line per problem.
+    """
+    if isinstance(source, Network):
+        return source
+    if isinstance(source, dict):
+        return _validate(source, name or "<spec>")
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        path = os.fspath(source)
+        return _validate(_read(path), name or path)
+    if isinstance(source, str):
+        return _validate(_parse(source, "yaml", name or "<spec>"), name or "<spec>")
+    raise TypeError(f"cannot load a spec from {type(source).__name__}")
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and not text.lstrip().startswith(("{", "[")) and ":" not in text.strip()[:1]
+
+
+def _read(path: str) -> Any:
+    import sys
+
+    if path == "-":
+        return _parse(sys.stdin.read(), "json", "<stdin>")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([f"{path}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([f"{path}: cannot read: {exc}"]) from None
+    kind = "yaml" if path.lower().endswith((".yaml", ".yml")) else "json"
+    return _parse(text, kind, path)
+
+
+def _parse(text: str, kind: str, where: str) -> Any:
+    if kind == "json" or text.lstrip().startswith("{"):
+        try:
+            return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except json.JSONDecodeError as exc:
+            raise SpecError([f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: "
+                             f"{exc.msg}"]) from None
+        except _DuplicateKey as exc:
+            raise SpecError([f"{where}: invalid JSON: key \"{exc}\" appears twice in one object"]) \
+                from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError([f"{where}: invalid YAML{at}: {problem}"]) from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _validate(data: Any, where: str) -> Network:
+    if not isinstance(data, dict):
+        raise SpecError([f"{where}: a spec must be an object with \"input\" and \"layers\", "
+                         f"got {type(data).__name__}"])
+    try:
+        network = Network.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(list(dict.fromkeys(_describe(error, data, where)
+                                           for error in exc.errors()))) from None
+    network._source = where
+    _name_layers(network, where)
+    return network
+
+
+# ---------------------------------------------------------------- error lines
+
+def site(path: str, layer: Any) -> str:
+    """`layers[3] (conv "CONV2")`: where a problem is, as every message names it."""
+    if isinstance(layer, LayerBase):
+        return f'{path} ({layer.kind} "{layer.name}")'
+    if isinstance(layer, dict):
+        kind = layer.get("type")
+        label = kind if isinstance(kind, str) else "layer"
+        name = layer.get("name")
+        return f'{path} ({label} "{name}")' if isinstance(name, str) else f"{path} ({label})"
+    return path
+
+
+_LAYER_LISTS = {"layers", "body", "shortcut"}
+
+
+def _describe(error: Any, data: Any, where: str) -> str:
+    """One pydantic error -> `file: layers[5].body[1] (conv): kernel: must be >= 1 (got 0)`."""
+    loc = list(error["loc"])
+    path = ""
+    layer: Any = None
+    node: Any = data
+    rest: list[Any] = []
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        if isinstance(node, dict) and isinstance(key, str) and key in node:
+            value = node[key]
+            if key in _LAYER_LISTS | {"branches"} and isinstance(value, list) and i + 1 < len(loc) \
+                    and isinstance(loc[i + 1], int) and (layer is not None or key == "layers"):
+                index = loc[i + 1]
+                if key == "branches":
+                    if i + 2 < len(loc) and isinstance(loc[i + 2], int) and \
+                            index < len(value) and isinstance(value[index], list):
+                        index2 = loc[i + 2]
+                        branch = value[index]
+                        if index2 < len(branch):
+                            path += f"{'.' if path else ''}branches[{index}][{index2}]"
+                            node = layer = branch[index2]
+                            i += 3
+                            i += _skip_tag(loc, i, node)
+                            rest = []
+                            continue
+                elif index < len(value):
+                    path += f"{'.' if path else ''}{key}[{index}]"
+                    node = layer = value[index]
+                    i += 2
+                    i += _skip_tag(loc, i, node)
+                    rest = []
+                    continue
+        rest.append(key)
+        if isinstance(node, dict) and isinstance(key, str):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+        else:
+            node = None
+        i += 1
+    field = _field_text(rest)
+    message = _message(error, rest)
+    parts = [where]
+    if path:
+        parts.append(site(path, layer))
+    if field and error["type"] not in ("missing", "extra_forbidden"):
+        parts.append(field)
+    return ": ".join(parts + [message])
+
+
+def _skip_tag(loc: list[Any], i: int, node: Any) -> int:
+    """Discriminated unions put the tag ('conv') in the location; it is not a field."""
+    if i < len(loc) and isinstance(node, dict) and loc[i] == node.get("type") \
+            and loc[i] not in node:
+        return 1
+    return 0
+
+
+def _field_text(rest: list[Any]) -> str:
+    text = ""
+    for key in rest:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+def _message(error: Any, rest: list[Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    field = _field_text(rest)
+    if kind == "missing":
+        return f"missing required field \"{field}\""
+    if kind == "extra_forbidden":
+        return f"unknown field \"{field}\""
+    if kind == "union_tag_invalid":
+        return f"unknown layer type {json.dumps(ctx.get('tag'))} (known: {', '.join(TYPE_NAMES)})"
+    if kind == "union_tag_not_found":
+        return "a layer needs a \"type\" field"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return f"expected an object, got {_show(got)}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {_show(got)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"expected an integer, got {_show(got)}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {_show(got)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {_show(got)}"
+    if kind in ("string_type", "str_type"):
+        return f"expected a string, got {_show(got)}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, got {_show(got)}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
+              "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
+    if kind in bounds:
+        op, key = bounds[kind]
+        return f"must be {op} {ctx.get(key)}, got {_show(got)}"
+    return str(error["msg"])
+
+
+def _show(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+# ---------------------------------------------------------------- names
+
+def iter_layers(layers: list[Any], path: str = "layers") -> Iterator[tuple[str, Any]]:
+    """Every layer of the spec (not expanded by repeat), pre-order, with its path."""
+    stack: list[tuple[str, list[Any], int]] = [(path, layers, 0)]
+    while stack:
+        base, items, index = stack.pop()
+        if index >= len(items):
+            continue
+        stack.append((base, items, index + 1))
+        layer = items[index]
+        here = f"{base}[{index}]"
+        yield here, layer
+        for where, children in reversed(layer.children()):
+            stack.append((f"{here}.{where}", children, 0))
+
+
+def _name_layers(network: Network, where: str) -> None:
+    """Give unnamed layers `type_N` names and refuse duplicates (after repeat's suffixes)."""
+    everything = list(iter_layers(network.layers))
+    taken = {layer.name for _, layer in everything if layer.name is not None}
+    counters: dict[str, int] = {}
+    for _, layer in everything:
+        if layer.name is None:
+            n = counters.get(layer.kind, 0)
+            while True:
+                n += 1
+                candidate = f"{layer.kind}_{n}"
+                if candidate not in taken:
+                    break
+            counters[layer.kind] = n
+            taken.add(candidate)
+            layer.name = candidate
+    seen: dict[str, str] = {}
+    problems = []
+    for path, name, layer in _expanded(network.layers, "layers", ""):
+        if name in seen:
+            problems.append(f"{where}: {site(path, layer)}: duplicate name \"{name}\" "
+                            f"(also used by {seen[name]})")
+        else:
+            seen[name] = path
+    if problems:
+        raise SpecError(problems)
+
+
+def _expanded(layers: list[Any], base: str, suffix: str) -> Iterator[tuple[str, str, Any]]:
+    for index, layer in enumerate(layers):
+        path = f"{base}[{index}]"
+        yield path, layer.name + suffix, layer
+        times = getattr(layer, "times", None) if layer.kind == "repeat" else None
+        for where, children in layer.children():
+            if times:
+                for r in range(1, times + 1):
+                    yield from _expanded(children, f"{path}.{where}", f"{suffix}_{r}")
+            else:
+                yield from _expanded(children, f"{path}.{where}", suffix)
