@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Annotated, Any, Iterator, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, ValidationError, \
     WithJsonSchema
 from pydantic_core import PydanticCustomError
-from typing_extensions import Annotated
+
 
 from .errors import SpecError
 from .fields import Shape

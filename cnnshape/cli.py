@@ -1,0 +1,201 @@
+"""The command line: `cnnshape table | compare-dense | verify | schema`.
+
+Only click loads at start; each command imports what it uses, so `--version` and
+`--help` stay fast. Spec problems print one line each on stderr and exit with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Optional
+
+import click
+
+from ._version import __version__
+from .errors import SpecError
+
+FORMAT = click.Choice(["table", "json", "csv", "markdown"])
+
+
+def _spec_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a SpecError into its lines on stderr and exit code 2; never a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SpecError as exc:
+            for line in exc.problems:
+                click.echo(line, err=True)
+            sys.exit(2)
+    return wrapper
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cnnshape")
+def main() -> None:
+    """Exact shapes, parameters and MACs of a CNN described in a JSON or YAML spec.
+
+    \b
+    Example:
+      cnnshape table specs/lenet.json
+      cnnshape compare-dense
+      cnnshape verify specs/vgg16.json
+    """
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True,
+              help="Output format.")
+@click.option("--depth", type=click.IntRange(min=0), default=None,
+              help="Show layers down to this depth (1 = top level); deeper composites are folded "
+                   "into their subtotal rows.")
+@_spec_errors
+def table(spec: str, fmt: str, depth: Optional[int]) -> None:
+    """Per-layer activation shape, activation size, parameters and MACs of SPEC.
+
+    SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
+
+    \b
+    Example:
+      cnnshape table specs/lenet.json
+      cnnshape table specs/vgg16.json --format markdown --depth 1
+    """
+    from . import render
+    from .analysis import analyze
+    from .spec import load
+
+    report = analyze(load(spec))
+    if fmt == "table":
+        render.print_table(report, depth)
+    else:
+        text = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt]
+        click.echo(text(report, depth), nl=fmt == "json")
+    _warn(report.warnings)
+
+
+def _input_shape(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(v) for v in value.lower().replace(",", "x").split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected sizes like 32x32x3 (channels last), got {value!r}")
+    if not 2 <= len(shape) <= 4 or min(shape) < 1:
+        raise click.BadParameter(f"expected 2 to 4 positive sizes like 32x32x3, got {value!r}")
+    return shape
+
+
+def _padding(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+    if value in ("same", "valid"):
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        raise click.BadParameter(f'expected an int, "same" or "valid", got {value!r}')
+    if number < 0:
+        raise click.BadParameter("padding must be >= 0")
+    return number
+
+
+@main.command("compare-dense")
+@click.argument("spec", required=False)
+@click.option("--input", "input_shape", default="32x32x3", show_default=True,
+              callback=_input_shape, help="Input shape, channels last.")
+@click.option("--filters", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--kernel", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--padding", default="0", show_default=True, callback=_padding,
+              help='An int, "same" or "valid".')
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@_spec_errors
+def compare_dense(spec: Optional[str], input_shape: tuple[int, ...], filters: int, kernel: int,
+                  stride: int, padding: Any, fmt: str) -> None:
+    """Conv layers against the dense layer doing the same mapping.
+
+    With no SPEC: the lecture's example, one conv layer (by default 32x32x3 -> 28x28x6
+    with six 5x5 filters: 456 parameters against 14,450,688 dense weights). With a SPEC:
+    every conv and dense layer of it, and totals.
+
+    \b
+    Example:
+      cnnshape compare-dense
+      cnnshape compare-dense --input 32x32x1
+      cnnshape compare-dense specs/lenet.json
+    """
+    import json
+
+    from . import dense_compare
+
+    if spec is None:
+        report = dense_compare.single_conv(input_shape, filters, kernel, stride, padding)
+        if fmt == "json":
+            click.echo(json.dumps(report.to_dict(), indent=2))
+        else:
+            click.echo("\n".join(dense_compare.explain(report.layers[0], kernel)))
+        return
+    from .spec import load
+
+    report = dense_compare.compare_dense(load(spec))
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    from .render import print_comparison
+
+    print_comparison(report)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--budget", type=click.IntRange(min=1), default=None,
+              help="MACs the reference pass may spend before it caps channel counts "
+                   "[default: 20,000,000].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random "
+              "input and weights.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@_spec_errors
+def verify(spec: str, budget: Optional[int], seed: int, fmt: str) -> None:
+    """Run the pure-Python reference forward pass and compare every layer's shape.
+
+    Exit code 1 when a shape the pass produced differs from the calculator's.
+
+    \b
+    Example:
+      cnnshape verify specs/lenet.json
+    """
+    import json
+
+    from . import reference
+    from .spec import load
+
+    result = reference.verify(load(spec), budget=budget or reference.DEFAULT_BUDGET, seed=seed)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        from .render import print_verification
+
+        print_verification(result)
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format.
+
+    \b
+    Example:
+      cnnshape schema > cnnshape.schema.json
+    """
+    import json
+
+    from .schema import schema as build
+
+    click.echo(json.dumps(build(), indent=2))

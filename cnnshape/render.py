@@ -1,0 +1,178 @@
+"""Reports -> text: a rich table, JSON, CSV or Markdown.
+
+The renderers only format; every number comes from the report. rich is imported
+only by the table renderer, so the other formats start faster.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any, Optional
+
+from .analysis import Report, Row
+from .fields import show_shape
+
+if TYPE_CHECKING:
+    from .dense_compare import DenseReport
+    from .reference import Verification
+
+FORMATS = ("table", "json", "csv", "markdown")
+HEADERS = ("Layer", "Activation shape", "Activation size", "# Parameters", "MACs")
+
+
+def visible(report: Report, depth: Optional[int]) -> list[Row]:
+    """Rows down to ``depth`` (1 = top-level layers); deeper composites stay folded."""
+    if depth is None:
+        return report.rows
+    return [row for row in report.rows if row.depth <= depth]
+
+
+def layer_label(row: Row) -> str:
+    """`CONV1 (conv k5 s1, 8 filters, relu)`, indented by depth."""
+    indent = "  " * max(row.depth - 1, 0)
+    if row.type == "input":
+        return "input"
+    text = f"{row.type} {row.details}".strip()
+    return f"{indent}{row.name} ({text})"
+
+
+def cells(row: Row) -> tuple[str, str, str, str, str]:
+    return (layer_label(row), show_shape(tuple(row.output_shape)), f"{row.activation_size:,}",
+            f"{row.params:,}", f"{row.macs:,}")
+
+
+def total_cells(report: Report) -> tuple[str, str, str, str, str]:
+    return ("Total", show_shape(tuple(report.output_shape)), "", f"{report.totals.params:,}",
+            f"{report.totals.macs:,}")
+
+
+def summary_lines(report: Report) -> list[str]:
+    t = report.totals
+    return [f"Trainable params: {t.params:,}",
+            f"Non-trainable params: {t.non_trainable_params:,}",
+            f"Total params: {t.total_params:,}",
+            f"MACs: {t.macs:,} ({_si(t.macs)})"]
+
+
+def _si(value: int) -> str:
+    for unit, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if value >= scale:
+            return f"{value / scale:.3f} {unit}"
+    return str(value)
+
+
+def to_json(report: Report, depth: Optional[int] = None) -> str:
+    data = report.to_dict()
+    if depth is not None:
+        data["layers"] = [row for row in data["layers"] if row["depth"] <= depth]
+    return json.dumps(data, indent=2)
+
+
+CSV_FIELDS = ("name", "type", "depth", "path", "details", "input_shape", "output_shape",
+              "activation_size", "params", "non_trainable_params", "macs")
+
+
+def to_csv(report: Report, depth: Optional[int] = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for row in visible(report, depth):
+        values: list[Any] = [getattr(row, name) for name in CSV_FIELDS]
+        writer.writerow(["x".join(map(str, v)) if isinstance(v, list) else v for v in values])
+    return out.getvalue()
+
+
+def to_markdown(report: Report, depth: Optional[int] = None) -> str:
+    lines = []
+    if report.name:
+        lines += [f"**{report.name}**", ""]
+    lines.append("| " + " | ".join(HEADERS) + " |")
+    lines.append("|---|---|---:|---:|---:|")
+    for row in visible(report, depth):
+        label, *rest = (c.replace("|", "\\|") for c in cells(row))
+        lines.append("| " + " | ".join([label.replace("  ", "&nbsp;&nbsp;"), *rest]) + " |")
+    lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total_cells(report)) + " |")
+    lines.append("")
+    lines += [f"{line}  " for line in summary_lines(report)]
+    return "\n".join(lines) + "\n"
+
+
+def print_table(report: Report, depth: Optional[int] = None) -> None:
+    """The course-style table on the terminal (plain when piped or NO_COLOR is set)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = _console(Console)
+    table = Table(title=report.name, show_footer=True, title_justify="left")
+    footer = total_cells(report)
+    for header, foot in zip(HEADERS, footer):
+        numeric = header != "Layer"
+        table.add_column(header, footer=foot, justify="right" if numeric else "left",
+                         no_wrap=True)
+    for row in visible(report, depth):
+        style = "bold" if row.composite else None
+        table.add_row(*cells(row), style=style)
+    console.print(table)
+    for line in summary_lines(report):
+        console.print(line, highlight=False)
+
+
+def _console(console_class: Any) -> Any:
+    """Wide enough never to wrap a number when the output is not a terminal."""
+    console = console_class()
+    if not console.is_terminal:
+        console = console_class(width=max(console.width, 200), no_color=True)
+    return console
+
+
+def print_comparison(report: "DenseReport") -> None:
+    """compare-dense with a spec: each conv/dense layer against its dense equivalent."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = _console(Console)
+    table = Table(title=f"{report.name or 'spec'}: conv vs dense", title_justify="left",
+                  show_footer=True)
+    columns = ("Layer", "Input -> output", "# Parameters", "Dense equivalent", "Ratio",
+               "Weight reuse", "Inputs read per output")
+    ratio = f"{report.dense_params / report.params:,.1f}x" if report.params else ""
+    footers = ("Total", "", f"{report.params:,}", f"{report.dense_params:,}", ratio, "", "")
+    for header, footer in zip(columns, footers):
+        table.add_column(header, footer=footer, justify="left" if header == "Layer" else "right",
+                         no_wrap=True)
+    for c in report.layers:
+        reads = f"{c.reads:,} of {c.inputs:,}" if c.reads is not None else "varies"
+        table.add_row(f"{c.name} ({c.type})",
+                      f"{show_shape(tuple(c.input_shape))} -> {show_shape(tuple(c.output_shape))}",
+                      f"{c.params:,}", f"{c.dense_params:,}", f"{c.ratio:,.1f}x",
+                      f"{c.reuse:,}", reads)
+    console.print(table)
+    console.print("Weight reuse: positions at which each weight is applied (parameter sharing). "
+                  "Inputs read: the window each output value sees (sparsity of connections); "
+                  "the dense equivalent reads every input.", highlight=False)
+
+
+def print_verification(result: "Verification") -> None:
+    """verify: the calculator's shape against the reference pass's, per layer."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = _console(Console)
+    table = Table(title="Reference forward pass", title_justify="left")
+    for header in ("Layer", "Calculator", "Reference pass", ""):
+        table.add_column(header, no_wrap=True)
+    for check in result.checks:
+        indent = "  " * max(check.depth - 1, 0)
+        mark = "[green]✓[/green]" if check.ok else "[red]✗ mismatch[/red]"
+        table.add_row(f"{indent}{check.name}", show_shape(check.expected),
+                      show_shape(check.produced), mark)
+    console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+    rate = result.run_macs / result.seconds / 1e6 if result.seconds else 0.0
+    verdict = "all shapes agree" if result.ok else \
+        f"{sum(not c.ok for c in result.checks)} layer(s) disagree"
+    console.print(f"{len(result.checks)} layers, {verdict}; {result.run_macs:,} MACs in "
+                  f"{result.seconds:.2f} s ({rate:.1f} M MACs/s)", highlight=False)
