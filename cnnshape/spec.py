@@ -71,16 +71,21 @@ def load(source: Source, *, name: Optional[str] = None) -> Network:
         return source
     if isinstance(source, dict):
         return _validate(source, name or "<spec>")
+    if isinstance(source, str) and not source.strip():
+        raise SpecError([f"{name or '<spec>'}: empty spec: expected a file name or JSON/YAML text"])
     if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
         path = os.fspath(source)
-        return _validate(_read(path), name or path)
+        return _validate(_read(path), name or ("<stdin>" if path == "-" else path))
     if isinstance(source, str):
         return _validate(_parse(source, "yaml", name or "<spec>"), name or "<spec>")
     raise TypeError(f"cannot load a spec from {type(source).__name__}")
 
 
 def _looks_like_path(text: str) -> bool:
-    return "\n" not in text and not text.lstrip().startswith(("{", "[")) and ":" not in text.strip()[:1]
+    if "\n" in text or text.lstrip().startswith(("{", "[")) or ":" in text.strip()[:1]:
+        return False
+    # One-line YAML ("input: [4, 3]") is text unless a file of that name exists.
+    return ": " not in text or os.path.exists(text)
 
 
 def _read(path: str) -> Any:
@@ -103,8 +108,14 @@ def _parse(text: str, kind: str, where: str) -> Any:
         try:
             return json.loads(text, object_pairs_hook=_no_duplicate_keys)
         except json.JSONDecodeError as exc:
-            raise SpecError([f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: "
-                             f"{exc.msg}"]) from None
+            error = SpecError([f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: "
+                               f"{exc.msg}"])
+            if kind == "json":
+                raise error from None
+            data = _yaml_or_none(text)  # YAML text in flow style: {input: [4, 3]}
+            if not isinstance(data, dict):
+                raise error from None
+            return data
         except _DuplicateKey as exc:
             raise SpecError([f"{where}: invalid JSON: key \"{exc}\" appears twice in one object"]) \
                 from None
@@ -117,6 +128,15 @@ def _parse(text: str, kind: str, where: str) -> Any:
         at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError([f"{where}: invalid YAML{at}: {problem}"]) from None
+
+
+def _yaml_or_none(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
 
 
 class _DuplicateKey(ValueError):
@@ -135,7 +155,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _validate(data: Any, where: str) -> Network:
     if not isinstance(data, dict):
         raise SpecError([f"{where}: a spec must be an object with \"input\" and \"layers\", "
-                         f"got {type(data).__name__}"])
+                         f"got {_json_kind(data)}"])
     try:
         network = Network.model_validate(data)
     except ValidationError as exc:
@@ -144,6 +164,20 @@ def _validate(data: Any, where: str) -> Network:
     network._source = where
     _name_layers(network, where)
     return network
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "an empty document (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({json.dumps(value)})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({_show(value)})"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
 
 
 # ---------------------------------------------------------------- error lines
