@@ -23,6 +23,9 @@ from .tensor import Tensor, measure
 DEFAULT_BUDGET = 20_000_000
 """MACs the reference pass may spend before it caps channels (about two seconds)."""
 
+LIMIT_FACTOR = 10
+"""Past this multiple of the budget, even at one channel, the pass refuses to start."""
+
 CAPS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
 
 
@@ -172,6 +175,11 @@ def verify(source: Source, *, budget: int = DEFAULT_BUDGET, seed: int = 0) -> Ve
     network = load(source)
     full = analyze(network)
     cap, expected = choose_cap(network, budget)
+    cost = expected.totals.macs + sum(row.activation_size for row in expected.rows)
+    if cost > LIMIT_FACTOR * budget:
+        raise SpecError([f"{network.source}: too large for the reference pass even with "
+                         f"{cap or 'all'} channel(s) per layer: about {cost:,} operations against a "
+                         f"budget of {budget:,} MACs (raise --budget to run it anyway)"])
     started = time.perf_counter()
     ref = run(network, seed=seed, channel_cap=cap)
     seconds = time.perf_counter() - started

@@ -193,15 +193,18 @@ class ConvTranspose(_ConvBase):
             if any(extra):
                 raise LayerError('output_padding cannot be combined with padding "same"')
             crops = []
-            for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
+            for k, s, d in zip(kernel, stride, dilation):
+                # Keras's output is n*s. A dilated kernel shorter than the stride leaves the
+                # canvas short of that: TensorFlow fills the tail with zeros (negative crop).
                 total = d * (k - 1) + 1 - s
-                if total < 0:
-                    raise LayerError(f'{DIM_NAMES[dims][i]}: padding "same" needs stride {s} <= '
-                                     f"the dilated kernel {d * (k - 1) + 1}")
-                crops.append((total // 2, total - total // 2))
+                crops.append((total // 2, total - total // 2) if total >= 0 else (0, total))
             return crops, extra
         if self.padding == "valid":
-            return [(0, 0)] * dims, extra
+            if any(extra):
+                return [(0, 0)] * dims, extra
+            # Keras: n*s + max(d(k-1)+1-s, 0); a kernel shorter than the stride leaves zeros.
+            return [(0, min(d * (k - 1) + 1 - s, 0)) for k, s, d in zip(kernel, stride, dilation)], \
+                extra
         return [(p, p) for p in per_dim(self.padding, dims, "padding")], extra  # type: ignore[arg-type]
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
