@@ -161,15 +161,22 @@ class Conv(_ConvBase):
                 out.append([sum(map(mul, patch, w), b) for w, b in pairs])
         else:
             fg = filters // groups
+            ntaps = len(taps)
+            # Weights are drawn tap-major, as above; reorder them channel-major to match.
+            weights = [[w[t * per_group + c] for c in range(per_group) for t in range(ntaps)]
+                       for w in weights]
             slices = [(g * per_group, (g + 1) * per_group,
                        list(zip(weights[g * fg:(g + 1) * fg], biases[g * fg:(g + 1) * fg])))
                       for g in range(groups)]
+            # Patches are channel-major here (all taps of one channel, then the next):
+            # a depthwise patch is then one column of the window, with no copying.
             for base in bases:
-                window = [get(base + o) for o in taps]
+                columns = list(zip(*map(get, [base + o for o in taps])))
                 vector: list[float] = []
                 for lo, hi, pairs in slices:
-                    patch = [v for px in window for v in px[lo:hi]]
-                    vector.extend(sum(map(mul, patch, w), b) for w, b in pairs)
+                    patch = columns[lo] if hi - lo == 1 else \
+                        list(chain.from_iterable(columns[lo:hi]))
+                    vector.extend([sum(map(mul, patch, w), b) for w, b in pairs])
                 out.append(vector)
         return activate(self.activation, from_grid(tuple(len(r) for r in starts), out))
 
