@@ -85,7 +85,8 @@ def per_dim(value: Spatial, dims: int, field: str) -> tuple[int, ...]:
     if isinstance(value, int):
         return (value,) * dims
     if len(value) != dims:
-        raise LayerError(f"{field}: has {len(value)} entries but the input has {dims} "
+        raise LayerError(f"{field}: has {len(value)} entr{'y' if len(value) == 1 else 'ies'} "
+                         f"but the input has {dims} "
                          f"spatial dimension{'s' if dims != 1 else ''}")
     return value
 

@@ -25,8 +25,8 @@ from .layers import TYPE_NAMES, Layer, LayerBase
 def _check_input(value: Any) -> Shape:
     if not isinstance(value, list) or not value or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise PydanticCustomError("input", "expected a list of ints, channels last: [L, C], "
-                                  "[H, W, C] or [D, H, W, C]; got {got}",
+        raise PydanticCustomError("input", "expected a list of ints, channels last: [C] (no "
+                                  "spatial dims), [L, C], [H, W, C] or [D, H, W, C]; got {got}",
                                   {"got": json.dumps(value, default=repr)})
     if len(value) > 4:
         raise PydanticCustomError("input", "{n} entries means {d} spatial dimensions; at most 3 "
@@ -241,6 +241,10 @@ def _describe(error: Any, data: Any, where: str) -> str:
         i += 1
     field = _field_text(rest)
     message = _message(error, rest)
+    if error["type"] == "union_tag_invalid" and isinstance(layer, dict) \
+            and not isinstance(layer.get("type"), str):
+        message = f"type: expected a string (one of {', '.join(TYPE_NAMES)}), " \
+                  f"got {_show(layer.get('type'))}"
     parts = [where]
     if path:
         parts.append(site(path, layer))
@@ -291,6 +295,8 @@ def _message(error: Any, rest: list[Any]) -> str:
         return f"expected a string, got {_show(got)}"
     if kind in ("list_type", "tuple_type"):
         return f"expected a list, got {_show(got)}"
+    if kind == "string_too_short":
+        return "must not be empty"
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length')} item(s)"
     bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),

@@ -46,7 +46,8 @@ class Walker(Protocol):
 class LayerBase(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", validate_default=False)
 
-    name: Optional[str] = Field(default=None, description="Unique; auto-named when absent.")
+    name: Optional[str] = Field(default=None, min_length=1,
+                                description="Unique; auto-named when absent.")
 
     composite: ClassVar[bool] = False
     """Composites contain layer lists and implement ``walk`` instead of ``infer``/``forward``."""
