@@ -7,13 +7,14 @@ problem in a chain of shapes stops the walk: later shapes would be guesses.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any, Collection, Optional
 
 from .errors import LayerError, SpecError
 from .fields import Shape
 from .layers import LayerBase
 from .layers.activation import Function
-from .spec import Network, Source, load, site
+from .spec import Source, load
+from .walk import GraphWalker, here
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Row:
     params: int
     non_trainable_params: int
     macs: int
+    inputs: list[str] = field(default_factory=list)
+    """The layers read instead of the previous one (``from``, ``merge``)."""
     warnings: list[str] = field(default_factory=list)
     composite: bool = False
 
@@ -79,9 +82,10 @@ def analyze(source: Source, *, channel_cap: Optional[int] = None) -> Report:
     input_shape = tuple(network.input)
     if channel_cap is not None:
         input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
-    walker = _Calculator(network.source, channel_cap)
+    walker = _Calculator(network.source, network.names, channel_cap)
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
                            _size(input_shape), 0, 0, 0))
+    walker.outputs["input"] = input_shape
     output = walker.sequence(network.layers, input_shape, "layers")
     params, frozen, macs = walker.sums
     totals = Totals(params, frozen, params + frozen, macs,
@@ -97,62 +101,48 @@ def _size(shape: Shape) -> int:
     return n
 
 
-class _Calculator:
+class _Calculator(GraphWalker):
     """Walks shapes through the layers, recording rows in table order."""
 
-    def __init__(self, source: str, cap: Optional[int]) -> None:
+    def __init__(self, source: str, known: Collection[str], cap: Optional[int]) -> None:
+        super().__init__(known)
         self.source = source
         self.cap = cap
         self.rows: list[Row] = []
         self.warnings: list[str] = []
-        self._path = ""
         self._depth = 1
-        self._suffix = ""
-        self._sums = [0, 0, 0]  # params, non-trainable, MACs of the composite being walked
+        self.sums = [0, 0, 0]  # params, non-trainable, MACs of the composite being walked
 
-    @property
-    def sums(self) -> list[int]:
-        return self._sums
+    def fail(self, where: str, problem: str) -> Exception:
+        return SpecError([f"{self.source}: {where}: {problem}"])
 
-    def sequence(self, layers: list[Any], shape: Shape, where: str,
-                 repetition: Optional[int] = None) -> Shape:
-        base = f"{self._path}.{where}" if self._path else where
-        suffix = self._suffix
-        if repetition is not None:
-            self._suffix = f"{suffix}_{repetition}"
-        for index, layer in enumerate(layers):
-            shape = self._layer(layer, shape, f"{base}[{index}]")
-        self._suffix = suffix
-        return shape
-
-    def _layer(self, layer: LayerBase, shape: Shape, path: str) -> Shape:
-        name = f"{layer.name}{self._suffix}"
-        here = site(path, layer) if not self._suffix else f'{path} ({layer.kind} "{name}")'
-        row = Row(name, layer.kind, self._depth, path, layer.details(), list(shape), [], 0, 0, 0, 0,
-                  composite=layer.composite)
+    def visit(self, layer: LayerBase, shape: Any, path: str, name: str, reads: list[str]) -> Shape:
+        where = here(path, layer, name)
+        first = shape[0] if layer.merges else shape
+        row = Row(name, layer.kind, self._depth, path, layer.details(), list(first), [], 0, 0, 0,
+                  0, inputs=reads, composite=layer.composite)
         self.rows.append(row)
         try:
             if layer.composite:
-                saved = (self._path, self._depth, self._sums)
-                self._path, self._depth, self._sums = path, self._depth + 1, [0, 0, 0]
+                saved = (self._depth, self.sums)
+                self._depth, self.sums = self._depth + 1, [0, 0, 0]
                 try:
-                    out = layer.walk(shape, self)
-                    row.params, row.non_trainable_params, row.macs = self._sums
+                    out = self.descend(layer, shape, path)
+                    row.params, row.non_trainable_params, row.macs = self.sums
                 finally:
-                    self._path, self._depth, self._sums = saved
+                    self._depth, self.sums = saved
             else:
                 result = layer.infer(shape, self.cap)
                 out = result.shape
                 row.params, row.non_trainable_params, row.macs = \
                     result.params, result.non_trainable, result.macs
                 row.warnings = result.warnings
-                self.warnings.extend(f"{self.source}: {here}: {w}" for w in result.warnings)
+                self.warnings.extend(f"{self.source}: {where}: {w}" for w in result.warnings)
         except LayerError as exc:
-            raise SpecError([f"{self.source}: {here}: {exc}"]) from None
+            raise self.fail(where, str(exc)) from None
         if any(d < 1 for d in out):
-            raise SpecError([f"{self.source}: {here}: a dimension reaches {min(out)}: "
-                             f"output would be {list(out)}"])
-        sums = self._sums
+            raise self.fail(where, f"a dimension reaches {min(out)}: output would be {list(out)}")
+        sums = self.sums
         sums[0] += row.params
         sums[1] += row.non_trainable_params
         sums[2] += row.macs

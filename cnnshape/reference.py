@@ -11,7 +11,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Collection, Optional
 
 from .analysis import Report, analyze
 from .errors import SpecError
@@ -19,6 +19,7 @@ from .layers import LayerBase
 from .layers.activation import activate
 from .spec import Network, Source, load
 from .tensor import Tensor, measure
+from .walk import GraphWalker
 
 DEFAULT_BUDGET = 20_000_000
 """MACs the reference pass may spend before it caps channels (about two seconds)."""
@@ -29,15 +30,15 @@ LIMIT_FACTOR = 10
 CAPS = (256, 128, 64, 32, 16, 8, 4, 2, 1)
 
 
-class Reference:
+class Reference(GraphWalker):
     """The tensor walker: seeded random weights, one record per layer in table order."""
 
-    def __init__(self, seed: int = 0, cap: Optional[int] = None) -> None:
+    def __init__(self, known: Collection[str] = (), seed: int = 0,
+                 cap: Optional[int] = None) -> None:
+        super().__init__(known)
         self.cap = cap
         self.records: list[tuple[str, str, tuple[int, ...]]] = []  # (path, name, shape)
         self._random = random.Random(seed).random
-        self._path = ""
-        self._suffix = ""
 
     def weights(self, count: int, fan_in: int) -> list[float]:
         """Uniform weights scaled by fan-in, so deep nets keep their values finite."""
@@ -52,30 +53,14 @@ class Reference:
             return [rnd() * 2.0 - 1.0 for _ in range(shape[0])]
         return [self.tensor(shape[1:]) for _ in range(shape[0])]
 
-    def sequence(self, layers: list[Any], x: Tensor, where: str,
-                 repetition: Optional[int] = None) -> Tensor:
-        base = f"{self._path}.{where}" if self._path else where
-        suffix = self._suffix
-        if repetition is not None:
-            self._suffix = f"{suffix}_{repetition}"
-        for index, layer in enumerate(layers):
-            x = self._layer(layer, x, f"{base}[{index}]")
-        self._suffix = suffix
-        return x
+    def fail(self, where: str, problem: str) -> Exception:
+        return ValueError(f"reference pass: {where}: {problem}")
 
-    def _layer(self, layer: LayerBase, x: Tensor, path: str) -> Tensor:
+    def visit(self, layer: LayerBase, x: Tensor, path: str, name: str, reads: list[str]) -> Tensor:
         slot = len(self.records)
-        self.records.append((path, f"{layer.name}{self._suffix}", ()))
-        if layer.composite:
-            saved = self._path
-            self._path = path
-            try:
-                y = layer.walk(x, self)
-            finally:
-                self._path = saved
-        else:
-            y = layer.forward(x, self)
-        self.records[slot] = (path, self.records[slot][1], measure(y))
+        self.records.append((path, name, ()))
+        y = self.descend(layer, x, path) if layer.composite else layer.forward(x, self)
+        self.records[slot] = (path, name, measure(y))
         return y
 
     def add(self, values: list[Tensor], labels: list[str]) -> Tensor:
@@ -144,12 +129,13 @@ class Verification:
 def run(source: Source, *, seed: int = 0, channel_cap: Optional[int] = None) -> Reference:
     """Run the reference pass; ``records`` holds every layer's measured output shape."""
     network = load(source)
-    ref = Reference(seed, channel_cap)
+    ref = Reference(network.names, seed, channel_cap)
     shape = tuple(network.input)
     if channel_cap is not None:
         shape = (*shape[:-1], min(shape[-1], channel_cap))
     x = ref.tensor(shape)
     ref.records.append(("input", "input", measure(x)))
+    ref.outputs["input"] = x
     ref.sequence(network.layers, x, "layers")
     return ref
 

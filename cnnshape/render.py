@@ -35,6 +35,11 @@ def layer_label(row: Row) -> str:
     if row.type == "input":
         return "input"
     text = f"{row.type} {row.details}".strip()
+    if row.type == "merge":
+        mode, _, rest = row.details.partition(",")
+        text = f"merge {mode} of {', '.join(row.inputs)}{',' + rest if rest else ''}"
+    elif row.inputs:
+        text += f", from {row.inputs[0]}"
     return f"{indent}{row.name} ({text})"
 
 

@@ -52,6 +52,12 @@ class Network(BaseModel):
     layers: list[Layer] = Field(default_factory=list)
 
     _source: str = PrivateAttr(default="<spec>")
+    _names: frozenset = PrivateAttr(default=frozenset())
+
+    @property
+    def names(self) -> frozenset:
+        """Every layer's name as the report shows it (repeat suffixes included)."""
+        return self._names
 
     @property
     def source(self) -> str:
@@ -347,7 +353,7 @@ def _name_layers(network: Network, where: str) -> None:
             counters[layer.kind] = n
             taken.add(candidate)
             layer.name = candidate
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {"input": "the network's input"}
     problems = []
     for path, name, layer in _expanded(network.layers, "layers", ""):
         if name in seen:
@@ -357,6 +363,7 @@ def _name_layers(network: Network, where: str) -> None:
             seen[name] = path
     if problems:
         raise SpecError(problems)
+    network._names = frozenset(seen)
 
 
 def _expanded(layers: list[Any], base: str, suffix: str) -> Iterator[tuple[str, str, Any]]:

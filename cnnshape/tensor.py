@@ -101,3 +101,30 @@ def _size(dims: tuple[int, ...]) -> int:
 def positions(dims: tuple[int, ...]) -> Any:
     """Every multi-index of a grid, row-major."""
     return cartesian(*(range(n) for n in dims))
+
+
+def reshape(flat: list[float], shape: tuple[int, ...]) -> Tensor:
+    """Nest a flat, row-major list into ``shape``."""
+    out: Any = flat
+    for n in reversed(shape[1:]):
+        out = [out[i:i + n] for i in range(0, len(out), n)]
+    return out
+
+
+def broadcast_index(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
+    """For each element of ``out`` (row-major), the flat index it reads in a tensor of
+    ``shape`` under NumPy broadcasting (size-1 axes repeat, missing leading axes too)."""
+    shape = (1,) * (len(out) - len(shape)) + shape
+    strides = strides_of(shape)
+    axes = [[i * st for i in range(n)] if size != 1 else [0] * n
+            for size, n, st in zip(shape, out, strides)]
+    return [sum(combo) for combo in cartesian(*axes)]
+
+
+def crop(x: Tensor, start: tuple[int, ...], size: tuple[int, ...]) -> Tensor:
+    """The spatial window [start, start + size) of every spatial dim."""
+    dims, pix = to_grid(x)
+    grid_strides = strides_of(dims)
+    ranges = [range(s, s + n) for s, n in zip(start, size)]
+    out = [pix[sum(i * t for i, t in zip(index, grid_strides))] for index in cartesian(*ranges)]
+    return from_grid(size, out)

@@ -6,17 +6,19 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from .activation import Activation, BatchNorm, Dropout
+from .activation import Activation, Dropout
 from .base import Inferred, LayerBase, Walker
 from .composite import Concat, Repeat, Residual, Sequential
 from .conv import Conv, ConvTranspose
 from .dense import Dense, Flatten
+from .merge import Crop, Merge
+from .norm import BatchNorm, LayerNorm, Scale
 from .pool import AdaptivePool, GlobalPool, Pool
 from .resize import Pad, Upsample
 
 KINDS: tuple[type[LayerBase], ...] = (
     Conv, ConvTranspose, Pool, GlobalPool, AdaptivePool, Flatten, Dense, Activation, Dropout,
-    BatchNorm, Pad, Upsample, Sequential, Repeat, Residual, Concat,
+    BatchNorm, LayerNorm, Scale, Pad, Crop, Upsample, Merge, Sequential, Repeat, Residual, Concat,
 )
 
 Layer = Annotated[Union[KINDS], Field(discriminator="type")]  # type: ignore[valid-type]

@@ -1,4 +1,4 @@
-"""Element-wise layers: activation, dropout, batchnorm.
+"""Activation functions, and the element-wise layers activation and dropout.
 
 The activation functions also serve the ``activation`` field of conv, dense and
 residual, so a fused activation is computed by the same code as a standalone one.
@@ -94,31 +94,3 @@ class Dropout(LayerBase):
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         return x
-
-
-class BatchNorm(LayerBase):
-    """Per-channel scale and shift (trainable) plus running mean and variance (not)."""
-
-    type: Literal["batchnorm"]
-    eps: float = Field(default=1e-5, gt=0.0)
-    momentum: float = Field(default=0.1, ge=0.0, le=1.0)
-
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
-        channels = shape[-1]
-        return Inferred(shape, params=2 * channels, non_trainable=2 * channels)
-
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
-        channels = _channels(x)
-        gamma = ref.weights(channels, 1)
-        beta = ref.weights(channels, 1)
-        mean = ref.weights(channels, 1)
-        var = [abs(v) + 1.0 for v in ref.weights(channels, 1)]
-        scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var)]
-        shift = [b - m * s for b, m, s in zip(beta, mean, scale)]
-        return map_vectors(x, lambda vector: [v * s + t for v, s, t in zip(vector, scale, shift)])
-
-
-def _channels(x: Any) -> int:
-    while isinstance(x[0], list):
-        x = x[0]
-    return len(x)

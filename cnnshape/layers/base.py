@@ -44,13 +44,25 @@ class Walker(Protocol):
 
 
 class LayerBase(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", validate_default=False)
+    model_config = ConfigDict(strict=True, extra="forbid", validate_default=False,
+                              populate_by_name=True)
 
     name: Optional[str] = Field(default=None, min_length=1,
                                 description="Unique; auto-named when absent.")
+    source: Optional[str] = Field(
+        default=None, alias="from", min_length=1,
+        description='Read the output of this earlier layer (or "input") instead of the '
+                    "previous layer's.")
 
     composite: ClassVar[bool] = False
     """Composites contain layer lists and implement ``walk`` instead of ``infer``/``forward``."""
+
+    merges: ClassVar[bool] = False
+    """Merges read several named layers: ``infer`` and ``forward`` get a list of inputs."""
+
+    def reads(self) -> list[str]:
+        """The names this layer reads instead of the previous layer's output."""
+        return [self.source] if self.source else []
 
     @property
     def kind(self) -> str:

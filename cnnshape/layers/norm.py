@@ -1,0 +1,81 @@
+"""Per-channel affine layers: batchnorm, layernorm and the learnable layer scale."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
+from pydantic import Field
+
+from ..fields import Shape
+from ..tensor import Tensor, map_vectors
+from .base import Inferred, LayerBase
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+
+def channels_of(x: Any) -> int:
+    while isinstance(x[0], list):
+        x = x[0]
+    return len(x)
+
+
+class BatchNorm(LayerBase):
+    """Per-channel scale and shift (trainable) plus running mean and variance (not)."""
+
+    type: Literal["batchnorm"]
+    eps: float = Field(default=1e-5, gt=0.0)
+    momentum: float = Field(default=0.1, ge=0.0, le=1.0)
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        channels = shape[-1]
+        return Inferred(shape, params=2 * channels, non_trainable=2 * channels)
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        channels = channels_of(x)
+        gamma = ref.weights(channels, 1)
+        beta = ref.weights(channels, 1)
+        mean = ref.weights(channels, 1)
+        var = [abs(v) + 1.0 for v in ref.weights(channels, 1)]
+        scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var)]
+        shift = [b - m * s for b, m, s in zip(beta, mean, scale)]
+        return map_vectors(x, lambda vector: [v * s + t for v, s, t in zip(vector, scale, shift)])
+
+
+class LayerNorm(LayerBase):
+    """Normalise each position over its channels, then a per-channel scale and shift
+    (ConvNeXt's LayerNorm2d; PyTorch's LayerNorm over the last axis)."""
+
+    type: Literal["layernorm"]
+    eps: float = Field(default=1e-6, gt=0.0)
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        return Inferred(shape, params=2 * shape[-1])
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        channels = channels_of(x)
+        gamma = ref.weights(channels, 1)
+        beta = ref.weights(channels, 1)
+        eps = self.eps
+
+        def normalise(vector: list[float]) -> list[float]:
+            mean = sum(vector) / len(vector)
+            centred = [v - mean for v in vector]
+            inv = 1.0 / math.sqrt(sum(c * c for c in centred) / len(vector) + eps)
+            return [c * inv * g + b for c, g, b in zip(centred, gamma, beta)]
+
+        return map_vectors(x, normalise)
+
+
+class Scale(LayerBase):
+    """A learnable multiplier per channel (ConvNeXt's layer scale): C parameters."""
+
+    type: Literal["scale"]
+
+    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+        return Inferred(shape, params=shape[-1])
+
+    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+        gamma = ref.weights(channels_of(x), 1)
+        return map_vectors(x, lambda vector: [v * g for v, g in zip(vector, gamma)])
