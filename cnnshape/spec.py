@@ -109,7 +109,40 @@ def _read(path: str) -> Any:
     return _parse(text, kind, path)
 
 
+MAX_NESTING = 200
+"""JSON levels a spec may nest (about 100 levels of composite layers): deeper specs are
+refused with one line rather than exhausting Python's stack."""
+
+
+def _too_deep(where: str, depth: str) -> SpecError:
+    return SpecError([f"{where}: the spec is nested {depth} levels deep; at most {MAX_NESTING} "
+                      "levels (about 100 levels of composite layers) are supported"])
+
+
 def _parse(text: str, kind: str, where: str) -> Any:
+    try:
+        return _parse_text(text, kind, where)
+    except RecursionError:
+        raise _too_deep(where, "thousands of") from None
+
+
+def _nesting(data: Any) -> int:
+    """How deep lists and objects nest, found without recursion."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                break
+            stack.extend((child, depth + 1) for child in node if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _parse_text(text: str, kind: str, where: str) -> Any:
     if kind == "json" or text.lstrip().startswith("{"):
         try:
             return json.loads(text, object_pairs_hook=_no_duplicate_keys)
@@ -162,6 +195,8 @@ def _validate(data: Any, where: str) -> Network:
     if not isinstance(data, dict):
         raise SpecError([f"{where}: a spec must be an object with \"input\" and \"layers\", "
                          f"got {_json_kind(data)}"])
+    if _nesting(data) > MAX_NESTING:
+        raise _too_deep(where, f"more than {MAX_NESTING}")
     try:
         network = Network.model_validate(data)
     except ValidationError as exc:
