@@ -336,6 +336,8 @@ def _message(error: Any, rest: list[Any]) -> str:
         return f"expected a string, got {_show(got)}"
     if kind in ("list_type", "tuple_type"):
         return f"expected a list, got {_show(got)}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
     if kind == "string_too_short":
         return "must not be empty"
     if kind == "too_short":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from operator import add, mul
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..errors import LayerError
 from ..fields import NonNegativeSpatial, Shape, per_dim, show_shape
@@ -42,6 +42,12 @@ class Merge(LayerBase):
     crop: bool = Field(default=False, description="Center-crop every input to the smallest "
                                                   "spatial size first (U-Net's skips).")
     merges = True
+
+    @model_validator(mode="after")
+    def _no_from(self) -> "Merge":
+        if self.source is not None:
+            raise ValueError('a merge reads its "inputs"; "from" does not apply')
+        return self
 
     def reads(self) -> list[str]:
         return list(self.inputs)
