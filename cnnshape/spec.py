@@ -94,19 +94,39 @@ def _looks_like_path(text: str) -> bool:
     return ": " not in text or os.path.exists(text)
 
 
+MAX_BYTES = 64 * 1024 * 1024
+"""Largest spec read: the zoo's largest is a few kB; a bigger file is not a spec."""
+
+
 def _read(path: str) -> Any:
     import sys
 
     if path == "-":
-        return _parse(sys.stdin.read(), "json", "<stdin>")
+        text = sys.stdin.read(MAX_BYTES + 1)
+        if len(text) > MAX_BYTES:
+            raise _too_big("<stdin>")
+        return _parse(text, "json", "<stdin>")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_BYTES:
+                raise _too_big(path)
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise _too_big(path)
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise SpecError([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise SpecError([f"{path}: is a directory, not a spec file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([f"{path}: cannot read: {exc}"]) from None
     kind = "yaml" if path.lower().endswith((".yaml", ".yml")) else "json"
     return _parse(text, kind, path)
+
+
+def _too_big(where: str) -> SpecError:
+    return SpecError([f"{where}: larger than {MAX_BYTES // (1024 * 1024)} MiB; a spec is a small "
+                      "text file (refused unread)"])
 
 
 MAX_NESTING = 200

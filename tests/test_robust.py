@@ -55,3 +55,20 @@ def test_counts_are_exact_integers_at_any_size() -> None:
         {"type": "conv", "filters": 64, "kernel": 3, "padding": 1}]})
     assert big.totals.macs == 4096 * 4096 * 64 * 3 * 3 * 64
     assert isinstance(big.totals.macs, int)
+
+
+def test_huge_file_refused_unread(tmp_path: Path) -> None:
+    spec = tmp_path / "huge.json"
+    with open(spec, "wb") as handle:
+        handle.truncate(1024 ** 3)  # a sparse 1 GiB file: nothing is written to disk
+    result = CliRunner().invoke(main, ["table", str(spec)])
+    assert result.exit_code == 2 and "larger than 64 MiB" in result.output
+
+
+def test_directory_and_binary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["table", str(tmp_path)])
+    assert result.exit_code == 2 and "is a directory" in result.output
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    result = CliRunner().invoke(main, ["table", str(binary)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
