@@ -43,15 +43,21 @@ def resolve_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...
     return [(p, p) for p in per_dim(padding, len(dims), "padding")]  # type: ignore[arg-type]
 
 
-def dropped_warning(dim: int, dims: int, span: int, stride: int) -> Optional[str]:
-    """The classic bug: a stride that does not divide the span leaves input rows unread."""
+def dropped_warning(dim: int, dims: int, span: int, stride: int, after: int) -> Optional[str]:
+    """The classic bug: a stride that does not divide the span leaves the last positions
+    of the padded input unread; it only matters when they are real input, not padding."""
     left = span % stride
     if not left:
         return None
     name = DIM_NAMES[dims][dim]
-    return (f"{name}: (n+2p-d(k-1)-1) = {span} is not divisible by stride {stride}; "
-            f"the last {left} {name} position{'s' if left > 1 else ''} of the padded input "
-            f"{'are' if left > 1 else 'is'} never read")
+    head = f"{name}: (n+2p-d(k-1)-1) = {span} is not divisible by stride {stride}; "
+    real = left - after
+    if real <= 0:
+        return (head + f"the last {left} position{'s' if left > 1 else ''} of the padded input "
+                f"{'are' if left > 1 else 'is'} never read, but only padding: every input "
+                f"{name} position is still read")
+    return (head + f"the last {real} input {name} position{'s' if real > 1 else ''} "
+            f"{'are' if real > 1 else 'is'} never read (silently dropped)")
 
 
 def conv_channels(cin: int, filters: int, groups: int, cap: Optional[int]) -> tuple[int, int]:
@@ -124,7 +130,7 @@ class Conv(_ConvBase):
                                  f"the padded input {padded}")
             out.append((padded - e) // s + 1)
             if not isinstance(self.padding, str) or self.padding == "valid":
-                warning = dropped_warning(i, dims, padded - e, s)
+                warning = dropped_warning(i, dims, padded - e, s, after)
                 if warning:
                     warnings.append(warning)
         macs = prod(out) * filters * prod(kernel) * (cin // groups)

@@ -77,7 +77,7 @@ class Pool(LayerBase):
                     size -= 1
             else:
                 size = span // s + 1
-                warning = dropped_warning(i, nd, span, s)
+                warning = dropped_warning(i, nd, span, s, after)
                 if warning:
                     warnings.append(warning)
             out.append(size)
