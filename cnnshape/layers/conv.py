@@ -43,21 +43,29 @@ def resolve_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...
     return [(p, p) for p in per_dim(padding, len(dims), "padding")]  # type: ignore[arg-type]
 
 
-def dropped_warning(dim: int, dims: int, span: int, stride: int, after: int) -> Optional[str]:
+def dropped_warning(span: int, stride: int, after: int) -> Optional[str]:
     """The classic bug: a stride that does not divide the span leaves the last positions
     of the padded input unread; it only matters when they are real input, not padding."""
     left = span % stride
     if not left:
         return None
-    name = DIM_NAMES[dims][dim]
-    head = f"{name}: (n+2p-d(k-1)-1) = {span} is not divisible by stride {stride}; "
+    head = f"(n+2p-d(k-1)-1) = {span} is not divisible by stride {stride}; "
     real = left - after
     if real <= 0:
         return (head + f"the last {left} position{'s' if left > 1 else ''} of the padded input "
                 f"{'are' if left > 1 else 'is'} never read, but only padding: every input "
-                f"{name} position is still read")
-    return (head + f"the last {real} input {name} position{'s' if real > 1 else ''} "
+                "position is still read")
+    return (head + f"the last {real} input position{'s' if real > 1 else ''} "
             f"{'are' if real > 1 else 'is'} never read (silently dropped)")
+
+
+def per_dim_warnings(dims: int, texts: list[Optional[str]]) -> list[str]:
+    """One line per distinct warning, naming the dims it holds for: `height, width: ...`."""
+    grouped: dict[str, list[str]] = {}
+    for name, text in zip(DIM_NAMES[dims], texts):
+        if text:
+            grouped.setdefault(text, []).append(name)
+    return [f"{', '.join(names)}: {text}" for text, names in grouped.items()]
 
 
 def conv_channels(cin: int, filters: int, groups: int, cap: Optional[int]) -> tuple[int, int]:
@@ -121,7 +129,7 @@ class Conv(_ConvBase):
         effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         pads = resolve_pads(self.padding, shape[:-1], effective, stride)
         out: list[int] = []
-        warnings: list[str] = []
+        notes: list[Optional[str]] = []
         for i, (n, e, s, (before, after)) in enumerate(zip(shape[:-1], effective, stride, pads)):
             padded = n + before + after
             if e > padded:
@@ -130,12 +138,10 @@ class Conv(_ConvBase):
                                  f"the padded input {padded}")
             out.append((padded - e) // s + 1)
             if not isinstance(self.padding, str) or self.padding == "valid":
-                warning = dropped_warning(i, dims, padded - e, s, after)
-                if warning:
-                    warnings.append(warning)
+                notes.append(dropped_warning(padded - e, s, after))
         macs = prod(out) * filters * prod(kernel) * (cin // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs,
-                        warnings)
+                        per_dim_warnings(dims, notes))
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)

@@ -14,7 +14,7 @@ from ..errors import LayerError
 from ..fields import Padding, PositiveSpatial, Shape, per_dim
 from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
 from .base import Inferred, LayerBase, spatial_dims
-from .conv import DIM_NAMES, _dims, dropped_warning, same_pads
+from .conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
 
 if TYPE_CHECKING:
     from ..reference import Reference
@@ -62,7 +62,7 @@ class Pool(LayerBase):
         dims = shape[:-1]
         kernel, stride, pads = self._geometry(dims)
         out = []
-        warnings = []
+        warnings: list[Optional[str]] = []
         for i, (n, k, s, (before, after)) in enumerate(zip(dims, kernel, stride, pads)):
             if self.padding == "same":
                 out.append(-(-n // s))
@@ -77,11 +77,9 @@ class Pool(LayerBase):
                     size -= 1
             else:
                 size = span // s + 1
-                warning = dropped_warning(i, nd, span, s, after)
-                if warning:
-                    warnings.append(warning)
+                warnings.append(dropped_warning(span, s, after))
             out.append(size)
-        return Inferred((*out, shape[-1]), warnings=warnings)
+        return Inferred((*out, shape[-1]), warnings=per_dim_warnings(nd, warnings))
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
