@@ -158,7 +158,7 @@ def test_torchvision_structure():
 
 
 def test_alexnet_stride_warning():
-    """(224 + 2*2 - 11) = 217 is not divisible by conv1's stride 4: one row is never read."""
+    """(224 + 2*2 - 11) = 217 is not divisible by conv1's stride 4: one padded row is never read."""
     report = cnnshape.analyze(SPECS / "alexnet.json")
     assert (224 + 2 * 2 - 11) % 4 == 1
     (line,) = report.warnings  # one line for height and width
