@@ -23,8 +23,12 @@ KINDS: tuple[type[LayerBase], ...] = (
 
 Layer = Annotated[Union[KINDS], Field(discriminator="type")]  # type: ignore[valid-type]
 
-for _kind in (Sequential, Repeat, Residual, Concat):
-    _kind.model_rebuild(_types_namespace={"Layer": Layer})
+# The composites name "Layer" before it exists; let them find it in their module. Their
+# schemas are built once, inside Network's, on first use (defer_build): rebuilding the
+# recursive union per composite would cost tens of milliseconds at every start.
+from . import composite as _composite  # noqa: E402
+
+_composite.Layer = Layer  # type: ignore[attr-defined]
 
 TYPE_NAMES: tuple[str, ...] = tuple(k.model_fields["type"].annotation.__args__[0]  # type: ignore
                                     for k in KINDS)

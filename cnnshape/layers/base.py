@@ -46,7 +46,7 @@ class Walker(Protocol):
 
 class LayerBase(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", validate_default=False,
-                              populate_by_name=True)
+                              populate_by_name=True, defer_build=True)
 
     name: Optional[str] = Field(default=None, min_length=1,
                                 description="Unique; auto-named when absent.")
