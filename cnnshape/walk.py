@@ -26,6 +26,10 @@ class GraphWalker:
         self.known = known
         self.path = ""
         self.suffix = ""
+        self.scopes: list[tuple[str, set[str]]] = []
+        """The repetitions being walked, innermost last: their suffix and the names they
+        produced so far. Only these names resolve by suffix: a top-level "conv_1" is not
+        repetition 1's "conv"."""
 
     def sequence(self, layers: list[Any], value: Any, where: str,
                  repetition: Optional[int] = None) -> Any:
@@ -33,6 +37,7 @@ class GraphWalker:
         outer = self.suffix
         if repetition is not None:
             self.suffix = f"{outer}_{repetition}"
+            self.scopes.append((self.suffix, set()))
         try:
             for index, layer in enumerate(layers):
                 path = f"{base}[{index}]"
@@ -45,8 +50,12 @@ class GraphWalker:
                     value = [v for _, v in found] if layer.merges else found[0][1]
                 value = self.visit(layer, value, path, name, reads)
                 self.outputs[name] = value
+                for _, produced in self.scopes:
+                    produced.add(name)
         finally:
             self.suffix = outer
+            if repetition is not None:
+                self.scopes.pop()
         return value
 
     def descend(self, layer: LayerBase, value: Any, path: str) -> Any:
@@ -59,21 +68,23 @@ class GraphWalker:
             self.path = outer
 
     def _lookup(self, wanted: str, layer: LayerBase, path: str, name: str) -> tuple[str, Any]:
-        """A name as a layer inside a repeat sees it: its own repetition's layer first."""
-        suffix = self.suffix
-        while True:
+        """A name as a layer inside a repeat sees it: its own repetition's layer first,
+        then each enclosing repetition's, then the name as written."""
+        for suffix, produced in reversed(self.scopes):
             full = wanted + suffix
-            if full in self.outputs:
+            if full in produced:
                 return full, self.outputs[full]
-            if not suffix:
-                break
-            suffix = suffix[:suffix.rfind("_")]
+        if wanted in self.outputs:
+            return wanted, self.outputs[wanted]
         field = "inputs" if layer.merges else "from"
         if wanted + self.suffix in self.known or wanted in self.known:
             problem = (f'{field}: "{wanted}" is not computed yet at this point (it is this layer, '
                        "a later one, or one that contains it); a layer can only read earlier layers")
         else:
             problem = f'{field}: no layer is named "{wanted}"'
+            if f"{wanted}_1" in self.known:
+                problem += (f' (a repeat names its copies "{wanted}_1", "{wanted}_2", ...; '
+                            "read one of those)")
         raise self.fail(here(path, layer, name), problem)
 
     def visit(self, layer: LayerBase, value: Any, path: str, name: str, reads: list[str]) -> Any:
