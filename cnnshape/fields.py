@@ -1,27 +1,84 @@
-"""Field types shared by the layer models.
+"""Field types of the spec, as pydantic-core schemas with JSON Schemas.
 
-Spatial parameters take an int for every spatial dimension or a list with one int
-each. JSON types are checked exactly: a string "3", 2.5 or true where an int belongs
-is refused, never coerced.
+JSON types are checked exactly: a string "3", 2.5 or true where an int belongs is
+refused, never coerced. Spatial parameters take an int for every spatial dimension
+or a list with one int each.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+import json
+from typing import Any, Optional, Sequence, Union
 
-from pydantic import PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
+from pydantic_core import core_schema as cs
+
+from .model import REQUIRED, Field
 
 Shape = tuple[int, ...]
 Spatial = Union[int, tuple[int, ...]]
+
+LAYER_REF = {"$ref": "#/$defs/Layer"}
+
+
+def integer(minimum: int = 1, *, default: Any = REQUIRED, description: str = "") -> Any:
+    return Field(cs.int_schema(strict=True, ge=minimum), default=default,
+                 description=description)
+
+
+def number(*, ge: Optional[float] = None, gt: Optional[float] = None,
+           le: Optional[float] = None, lt: Optional[float] = None, default: Any = REQUIRED,
+           description: str = "") -> Any:
+    return Field(cs.float_schema(strict=True, ge=ge, gt=gt, le=le, lt=lt), default=default,
+                 description=description)
+
+
+def flag(default: bool, description: str = "") -> Any:
+    return Field(cs.bool_schema(strict=True), default=default, description=description)
+
+
+def text(description: str = "", alias: Optional[str] = None) -> Any:
+    """Optional, non-empty text."""
+    return Field(cs.nullable_schema(cs.str_schema(strict=True, min_length=1)), default=None,
+                 description=description, alias=alias)
+
+
+def choice(values: Sequence[str], *, default: Any = REQUIRED, optional: bool = False,
+           description: str = "") -> Any:
+    schema: cs.CoreSchema = cs.literal_schema(list(values))
+    if optional:
+        schema = cs.nullable_schema(schema)
+        default = None if default is REQUIRED else default
+    return Field(schema, default=default, description=description)
+
+
+def names(description: str = "") -> Any:
+    """Two or more layer names."""
+    return Field(cs.list_schema(cs.str_schema(strict=True, min_length=1), min_length=2,
+                                strict=True), description=description)
+
+
+def layers(*, optional: bool = False, description: str = "") -> Any:
+    """A list of layers; the loader validates each against its own kind."""
+    return Field(cs.list_schema(cs.any_schema(), strict=True),
+                 factory=list if optional else None, description=description,
+                 json={"type": "array", "items": LAYER_REF})
+
+
+def branches(description: str = "") -> Any:
+    """A list of layer lists."""
+    return Field(cs.list_schema(cs.list_schema(cs.any_schema(), strict=True), min_length=1,
+                                strict=True), description=description,
+                 json={"type": "array", "minItems": 1,
+                       "items": {"type": "array", "items": LAYER_REF}})
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _spatial_validator(minimum: int, words: tuple[str, ...] = ()) -> PlainValidator:
-    def check(value: Any) -> Spatial | str:
+def _spatial_check(minimum: int, words: tuple[str, ...]) -> Any:
+    def check(value: Any) -> Union[Spatial, str]:
         if isinstance(value, str) and value in words:
             return value
         if _is_int(value):
@@ -34,8 +91,7 @@ def _spatial_validator(minimum: int, words: tuple[str, ...] = ()) -> PlainValida
                 raise PydanticCustomError(
                     "spatial", "a list needs one int per spatial dimension (at most 3), got {n}",
                     {"n": len(value)})
-            low = min(value)
-            if low < minimum:
+            if min(value) < minimum:
                 raise PydanticCustomError("spatial", "every entry must be >= {minimum} (got {got})",
                                           {"minimum": minimum, "got": value})
             return tuple(value)
@@ -43,39 +99,24 @@ def _spatial_validator(minimum: int, words: tuple[str, ...] = ()) -> PlainValida
         if words:
             expected += " or " + " or ".join(f'"{w}"' for w in words)
         raise PydanticCustomError("spatial", "expected {expected}, got {got}",
-                                  {"expected": expected, "got": _show(value)})
-    return PlainValidator(check)
+                                  {"expected": expected, "got": show_json(value)})
+    return check
 
 
-def _spatial_schema(minimum: int, words: tuple[str, ...] = ()) -> WithJsonSchema:
-    choices: list[dict[str, Any]] = [
-        {"type": "integer", "minimum": minimum},
-        {"type": "array", "items": {"type": "integer", "minimum": minimum},
-         "minItems": 1, "maxItems": 3},
-    ]
+def spatial(minimum: int, *, words: tuple[str, ...] = (), default: Any = REQUIRED,
+            optional: bool = False, description: str = "") -> Any:
+    """kernel, stride, dilation, scale, output_size (>= 1); paddings (>= 0, or words)."""
+    choices: list[cs.CoreSchema] = [
+        cs.int_schema(ge=minimum),
+        cs.list_schema(cs.int_schema(ge=minimum), min_length=1, max_length=3)]
     if words:
-        choices.append({"enum": list(words)})
-    return WithJsonSchema({"anyOf": choices})
-
-
-def _show(value: Any) -> str:
-    import json
-
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-PositiveSpatial = Annotated[Spatial, _spatial_validator(1), _spatial_schema(1)]
-"""kernel, stride, dilation, scale, output_size: >= 1."""
-
-NonNegativeSpatial = Annotated[Spatial, _spatial_validator(0), _spatial_schema(0)]
-"""pad's padding and conv_transpose's output_padding: >= 0."""
-
-Padding = Annotated[Union[Spatial, str], _spatial_validator(0, ("valid", "same")),
-                    _spatial_schema(0, ("valid", "same"))]
-"""conv and pool padding: an int, a list, or Keras's "valid" / "same"."""
+        choices.append(cs.literal_schema(list(words)))
+    schema: cs.CoreSchema = cs.no_info_plain_validator_function(
+        _spatial_check(minimum, words), json_schema_input_schema=cs.union_schema(choices))
+    if optional:
+        schema = cs.nullable_schema(schema)
+        default = None
+    return Field(schema, default=default, description=description)
 
 
 def per_dim(value: Spatial, dims: int, field: str) -> tuple[int, ...]:
@@ -96,3 +137,10 @@ def show_shape(shape: Shape) -> str:
     if len(shape) == 1:
         return f"({shape[0]},)"
     return "(" + ", ".join(map(str, shape)) + ")"
+
+
+def show_json(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)

@@ -1,8 +1,11 @@
 """Reading a spec: file or text -> validated models, or one line per problem.
 
-Pydantic checks the structure (types, fields, ranges); this module turns its errors
-into lines that name the file and the layer, then names the unnamed layers.
-Shape problems are found later, by the calculator, which knows the shapes.
+Pydantic checks the structure (types, fields, ranges) one layer at a time, each
+against the model of its ``type``: only the kinds a spec uses build their validators,
+and no nesting depth reaches pydantic's recursion. This module walks the layers
+without recursion, turns pydantic's errors into lines that name the file and the
+layer, then names the unnamed layers. Shape problems are found later, by the
+calculator, which knows the shapes.
 """
 
 from __future__ import annotations
@@ -10,16 +13,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, ValidationError, \
-    WithJsonSchema
 from pydantic_core import PydanticCustomError
-
+from pydantic_core import core_schema as cs
 
 from .errors import SpecError
-from .fields import Shape
-from .layers import TYPE_NAMES, Layer, LayerBase
+from .fields import Shape, layers, text
+from .layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
+from .model import Field, Model, ValidationError
 
 
 def _check_input(value: Any) -> Shape:
@@ -30,29 +32,26 @@ def _check_input(value: Any) -> Shape:
                                   {"got": json.dumps(value, default=repr)})
     if len(value) > 4:
         raise PydanticCustomError("input", "{n} entries means {d} spatial dimensions; at most 3 "
-                                  "are supported ([D, H, W, C])", {"n": len(value), "d": len(value) - 1})
+                                  "are supported ([D, H, W, C])",
+                                  {"n": len(value), "d": len(value) - 1})
     if min(value) < 1:
         raise PydanticCustomError("input", "every size must be >= 1, got {got}", {"got": value})
     return tuple(value)
 
 
-InputShape = Annotated[Shape, PlainValidator(_check_input), WithJsonSchema(
-    {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 4,
-     "description": "Channels last: [L, C], [H, W, C] or [D, H, W, C]."})]
-
-
-class Network(BaseModel):
+class Network(Model):
     """A validated spec."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    name: Optional[str] = text("Shown as the table's title.")
+    description: Optional[str] = text()
+    input: Shape = Field(
+        cs.no_info_plain_validator_function(_check_input, json_schema_input_schema=cs.list_schema(
+            cs.int_schema(ge=1), min_length=1, max_length=4)),
+        description="Channels last: [L, C], [H, W, C] or [D, H, W, C] ([C]: no spatial dims).")
+    layers: list[Any] = layers(optional=True)
 
-    name: Optional[str] = None
-    description: Optional[str] = None
-    input: InputShape
-    layers: list[Layer] = Field(default_factory=list)
-
-    _source: str = PrivateAttr(default="<spec>")
-    _names: frozenset = PrivateAttr(default=frozenset())
+    _source: str = "<spec>"
+    _names: frozenset = frozenset()
 
     @property
     def names(self) -> frozenset:
@@ -217,14 +216,80 @@ def _validate(data: Any, where: str) -> Network:
                          f"got {_json_kind(data)}"])
     if _nesting(data) > MAX_NESTING:
         raise _too_deep(where, f"more than {MAX_NESTING}")
+    problems: list[str] = []
     try:
-        network = Network.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(list(dict.fromkeys(_describe(error, data, where)
-                                           for error in exc.errors()))) from None
+        network: Optional[Network] = Network.validate(data)
+        layers = network.layers  # type: ignore[union-attr]
+    except (ValidationError, ValueError) as exc:
+        network = None
+        problems.extend(_lines(exc, where, "", None))
+        raw = data.get("layers")
+        layers = list(raw) if isinstance(raw, list) else []
+    problems.extend(_validate_layers(layers, where))
+    if problems or network is None:
+        raise SpecError(list(dict.fromkeys(problems)))
     network._source = where
     _name_layers(network, where)
     return network
+
+
+def _validate_layers(layers: list[Any], where: str) -> list[str]:
+    """Replace each raw layer (in place, pre-order, no recursion) by its validated model."""
+    problems: list[str] = []
+    stack: list[tuple[list[Any], str, int]] = [(layers, "layers", 0)]
+    while stack:
+        items, base, index = stack.pop()
+        if index >= len(items):
+            continue
+        stack.append((items, base, index + 1))
+        path = f"{base}[{index}]"
+        raw = items[index]
+        kind, problem = _kind_of(raw)
+        if kind is None:
+            problems.append(f"{where}: {site(path, raw)}: {problem}")
+            continue
+        try:
+            model = kind.validate(raw)
+            children = model.children()
+            items[index] = model
+        except (ValidationError, ValueError) as exc:
+            problems.extend(_lines(exc, where, path, raw))
+            children = [(w, list(c)) for w, c in child_lists(kind, raw)]  # still check them
+        for suffix, child in reversed(children):
+            stack.append((child, f"{path}.{suffix}", 0))
+    return problems
+
+
+def _kind_of(raw: Any) -> tuple[Optional[type[LayerBase]], str]:
+    if not isinstance(raw, dict):
+        return None, f"expected an object, got {_show(raw)}"
+    if "type" not in raw:
+        return None, "a layer needs a \"type\" field"
+    tag = raw["type"]
+    if not isinstance(tag, str):
+        return None, f"type: expected a string (one of {', '.join(TYPE_NAMES)}), got {_show(tag)}"
+    kind = BY_TYPE.get(tag)
+    if kind is None:
+        return None, f"unknown layer type {json.dumps(tag)} (known: {', '.join(TYPE_NAMES)})"
+    return kind, ""
+
+
+def _lines(exc: Exception, where: str, path: str, raw: Any) -> list[str]:
+    """Pydantic's errors for one object -> `file: layers[5] (conv): kernel: must be >= 1`."""
+    lines = []
+    prefix = f"{where}: {site(path, raw)}" if path else where
+    if not isinstance(exc, ValidationError):
+        return [f"{prefix}: {exc}"]
+    for error in exc.errors():
+        loc = list(error["loc"])
+        field = _field_text(loc)
+        parts = [where]
+        if path:
+            parts.append(site(path, raw))
+        if field and error["type"] not in ("missing", "extra_forbidden"):
+            parts.append(field)
+        lines.append(": ".join(parts + [_message(error, loc)]))
+    return lines
 
 
 def _json_kind(value: Any) -> str:
@@ -253,73 +318,6 @@ def site(path: str, layer: Any) -> str:
         name = layer.get("name")
         return f'{path} ({label} "{name}")' if isinstance(name, str) else f"{path} ({label})"
     return path
-
-
-_LAYER_LISTS = {"layers", "body", "shortcut"}
-
-
-def _describe(error: Any, data: Any, where: str) -> str:
-    """One pydantic error -> `file: layers[5].body[1] (conv): kernel: must be >= 1 (got 0)`."""
-    loc = list(error["loc"])
-    path = ""
-    layer: Any = None
-    node: Any = data
-    rest: list[Any] = []
-    i = 0
-    while i < len(loc):
-        key = loc[i]
-        if isinstance(node, dict) and isinstance(key, str) and key in node:
-            value = node[key]
-            if key in _LAYER_LISTS | {"branches"} and isinstance(value, list) and i + 1 < len(loc) \
-                    and isinstance(loc[i + 1], int) and (layer is not None or key == "layers"):
-                index = loc[i + 1]
-                if key == "branches":
-                    if i + 2 < len(loc) and isinstance(loc[i + 2], int) and \
-                            index < len(value) and isinstance(value[index], list):
-                        index2 = loc[i + 2]
-                        branch = value[index]
-                        if index2 < len(branch):
-                            path += f"{'.' if path else ''}branches[{index}][{index2}]"
-                            node = layer = branch[index2]
-                            i += 3
-                            i += _skip_tag(loc, i, node)
-                            rest = []
-                            continue
-                elif index < len(value):
-                    path += f"{'.' if path else ''}{key}[{index}]"
-                    node = layer = value[index]
-                    i += 2
-                    i += _skip_tag(loc, i, node)
-                    rest = []
-                    continue
-        rest.append(key)
-        if isinstance(node, dict) and isinstance(key, str):
-            node = node.get(key)
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-        else:
-            node = None
-        i += 1
-    field = _field_text(rest)
-    message = _message(error, rest)
-    if error["type"] == "union_tag_invalid" and isinstance(layer, dict) \
-            and not isinstance(layer.get("type"), str):
-        message = f"type: expected a string (one of {', '.join(TYPE_NAMES)}), " \
-                  f"got {_show(layer.get('type'))}"
-    parts = [where]
-    if path:
-        parts.append(site(path, layer))
-    if field and error["type"] not in ("missing", "extra_forbidden"):
-        parts.append(field)
-    return ": ".join(parts + [message])
-
-
-def _skip_tag(loc: list[Any], i: int, node: Any) -> int:
-    """Discriminated unions put the tag ('conv') in the location; it is not a field."""
-    if i < len(loc) and isinstance(node, dict) and loc[i] == node.get("type") \
-            and loc[i] not in node:
-        return 1
-    return 0
 
 
 def _field_text(rest: list[Any]) -> str:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
-
-from pydantic import Field
-
 from .activation import Activation, Dropout
 from .base import Inferred, LayerBase, Walker
-from .composite import Concat, Repeat, Residual, Sequential
+from .composite import Concat, Repeat, Residual, Sequential, child_lists
 from .conv import Conv, ConvTranspose
 from .dense import Dense, Flatten
 from .merge import Crop, Merge
@@ -21,16 +17,9 @@ KINDS: tuple[type[LayerBase], ...] = (
     BatchNorm, LayerNorm, Scale, Pad, Crop, Upsample, Merge, Sequential, Repeat, Residual, Concat,
 )
 
-Layer = Annotated[Union[KINDS], Field(discriminator="type")]  # type: ignore[valid-type]
+BY_TYPE: dict[str, type[LayerBase]] = {kind.tag: kind for kind in KINDS}  # type: ignore[misc]
+"""The model of each ``"type"``: the loader validates every layer against its own."""
 
-# The composites name "Layer" before it exists; let them find it in their module. Their
-# schemas are built once, inside Network's, on first use (defer_build): rebuilding the
-# recursive union per composite would cost tens of milliseconds at every start.
-from . import composite as _composite  # noqa: E402
+TYPE_NAMES: tuple[str, ...] = tuple(BY_TYPE)
 
-_composite.Layer = Layer  # type: ignore[attr-defined]
-
-TYPE_NAMES: tuple[str, ...] = tuple(k.model_fields["type"].annotation.__args__[0]  # type: ignore
-                                    for k in KINDS)
-
-__all__ = ["KINDS", "Layer", "LayerBase", "Inferred", "Walker", "TYPE_NAMES"]
+__all__ = ["KINDS", "BY_TYPE", "TYPE_NAMES", "LayerBase", "Inferred", "Walker", "child_lists"]

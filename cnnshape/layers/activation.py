@@ -7,19 +7,17 @@ residual, so a fused activation is computed by the same code as a standalone one
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from pydantic import Field
-
-from ..fields import Shape
+from ..fields import Shape, choice, number
 from ..tensor import Tensor, map_vectors
 from .base import Inferred, LayerBase
 
 if TYPE_CHECKING:
     from ..reference import Reference
 
-Function = Literal["relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid",
-                   "hardsigmoid", "hardswish", "tanh", "softmax"]
+FUNCTIONS = ("relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid",
+                   "hardsigmoid", "hardswish", "tanh", "softmax")
 
 
 def _sigmoid(v: float) -> float:
@@ -67,8 +65,8 @@ def activate(function: Optional[str], x: Tensor) -> Tensor:
 class Activation(LayerBase):
     """A standalone non-linearity."""
 
-    type: Literal["activation"]
-    function: Function
+    tag = "activation"
+    function: str = choice(FUNCTIONS)
 
     def details(self) -> str:
         return self.function
@@ -83,8 +81,8 @@ class Activation(LayerBase):
 class Dropout(LayerBase):
     """Identity at inference; the reference pass runs in inference mode."""
 
-    type: Literal["dropout"]
-    rate: float = Field(default=0.5, ge=0.0, lt=1.0)
+    tag = "dropout"
+    rate: float = number(ge=0.0, lt=1.0, default=0.5)
 
     def details(self) -> str:
         return f"rate {self.rate:g}"

@@ -1,6 +1,6 @@
 """What every layer kind provides.
 
-A layer kind is one pydantic model holding its fields and its rules: ``infer`` (output
+A layer kind is one model (cnnshape.model) holding its fields and its rules: ``infer`` (output
 shape, parameters, MACs, warnings) for the calculator and ``forward`` for the
 pure-Python reference pass. Composite kinds instead describe how they combine their
 children once, in ``walk``, for both.
@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ..errors import LayerError
-from ..fields import Shape
+from ..fields import Shape, text
+from ..model import Model
 
 if TYPE_CHECKING:
     from ..reference import Reference
@@ -44,16 +43,10 @@ class Walker(Protocol):
     def activate(self, function: Optional[str], value: Any) -> Any: ...
 
 
-class LayerBase(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", validate_default=False,
-                              populate_by_name=True, defer_build=True)
-
-    name: Optional[str] = Field(default=None, min_length=1,
-                                description="Unique; auto-named when absent.")
-    source: Optional[str] = Field(
-        default=None, alias="from", min_length=1,
-        description='Read the output of this earlier layer (or "input") instead of the '
-                    "previous layer's.")
+class LayerBase(Model):
+    name: Optional[str] = text("Unique; auto-named <type>_<n> when absent.")
+    source: Optional[str] = text('Read the output of this earlier layer (or "input") instead of '
+                                 "the previous layer's.", alias="from")
 
     composite: ClassVar[bool] = False
     """Composites contain layer lists and implement ``walk`` instead of ``infer``/``forward``."""
@@ -67,7 +60,11 @@ class LayerBase(BaseModel):
 
     @property
     def kind(self) -> str:
-        return self.type  # type: ignore[attr-defined, no-any-return]
+        return self.tag  # type: ignore[return-value]
+
+    @property
+    def type(self) -> str:
+        return self.tag  # type: ignore[return-value]
 
     def details(self) -> str:
         """A short description of the hyper-parameters for the table's Layer column."""

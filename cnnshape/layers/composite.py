@@ -1,49 +1,61 @@
 """Layers made of layers: sequential, repeat, residual, concat.
 
 Each says once, in ``walk``, how its children combine; the calculator walks shapes
-and the reference pass walks tensors through the same code.
+and the reference pass walks tensors through the same code. Children arrive as raw
+lists and are validated one layer at a time by the loader (spec.py), which keeps
+start-up fast and nesting depth unbounded by pydantic's recursion.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Mapping, Optional
 
-from pydantic import Field
-
-from .activation import Function
+from ..fields import branches, choice, integer, layers
+from .activation import FUNCTIONS
 from .base import LayerBase, Walker
 
-if TYPE_CHECKING:
-    from . import Layer
-
-
-class Sequential(LayerBase):
-    """A named group of layers applied in order."""
-
-    type: Literal["sequential"]
-    layers: "list[Layer]"
+class CompositeBase(LayerBase):
     composite: ClassVar[bool] = True
+    child_fields: ClassVar[tuple[str, ...]] = ("layers",)
+    """Fields holding layer lists; ``branches`` holds a list of them."""
 
     def children(self) -> list[tuple[str, list[Any]]]:
-        return [("layers", self.layers)]
+        return child_lists(type(self), self.__dict__)
+
+
+def child_lists(kind: type[LayerBase], data: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
+    """(path suffix, layer list) pairs of a composite's model or of its raw JSON object."""
+    out: list[tuple[str, list[Any]]] = []
+    for field in getattr(kind, "child_fields", ()):
+        value = data.get(field)
+        if not isinstance(value, list):
+            continue
+        if field == "branches":
+            out.extend((f"branches[{i}]", v) for i, v in enumerate(value) if isinstance(v, list))
+        else:
+            out.append((field, value))
+    return out
+
+
+class Sequential(CompositeBase):
+    """A named group of layers applied in order."""
+
+    tag = "sequential"
+    layers: list[Any] = layers()
 
     def walk(self, value: Any, walker: Walker) -> Any:
         return walker.sequence(self.layers, value, "layers")
 
 
-class Repeat(LayerBase):
+class Repeat(CompositeBase):
     """The same layers ``times`` times in a row, each repetition with its own weights."""
 
-    type: Literal["repeat"]
-    times: int = Field(ge=1)
-    layers: "list[Layer]"
-    composite: ClassVar[bool] = True
+    tag = "repeat"
+    times: int = integer(1)
+    layers: list[Any] = layers()
 
     def details(self) -> str:
         return f"x{self.times}"
-
-    def children(self) -> list[tuple[str, list[Any]]]:
-        return [("layers", self.layers)]
 
     def walk(self, value: Any, walker: Walker) -> Any:
         for repetition in range(1, self.times + 1):
@@ -51,21 +63,18 @@ class Repeat(LayerBase):
         return value
 
 
-class Residual(LayerBase):
+class Residual(CompositeBase):
     """body(x) + shortcut(x), then an optional activation; an empty shortcut is identity."""
 
-    type: Literal["residual"]
-    body: "list[Layer]"
-    shortcut: "list[Layer]" = Field(default_factory=list)
-    activation: Optional[Function] = None
-    composite: ClassVar[bool] = True
+    tag = "residual"
+    body: list[Any] = layers()
+    shortcut: list[Any] = layers(optional=True, description="Default [] is the identity.")
+    activation: Optional[str] = choice(FUNCTIONS, optional=True)
+    child_fields: ClassVar[tuple[str, ...]] = ("body", "shortcut")
 
     def details(self) -> str:
         text = "body + " + ("projection" if self.shortcut else "identity")
         return text + (f", {self.activation}" if self.activation else "")
-
-    def children(self) -> list[tuple[str, list[Any]]]:
-        return [("body", self.body), ("shortcut", self.shortcut)]
 
     def walk(self, value: Any, walker: Walker) -> Any:
         body = walker.sequence(self.body, value, "body")
@@ -73,19 +82,17 @@ class Residual(LayerBase):
         return walker.activate(self.activation, walker.add([body, shortcut], ["body", "shortcut"]))
 
 
-class Concat(LayerBase):
+class Concat(CompositeBase):
     """Branches on the same input, concatenated on channels; an empty branch is identity."""
 
-    type: Literal["concat"]
-    branches: "list[list[Layer]]" = Field(min_length=1)
-    composite: ClassVar[bool] = True
+    tag = "concat"
+    branches: list[list[Any]] = branches("Each a list of layers; [] is the identity.")
+    child_fields: ClassVar[tuple[str, ...]] = ("branches",)
 
     def details(self) -> str:
         return f"{len(self.branches)} branches"
 
-    def children(self) -> list[tuple[str, list[Any]]]:
-        return [(f"branches[{i}]", branch) for i, branch in enumerate(self.branches)]
-
     def walk(self, value: Any, walker: Walker) -> Any:
-        outputs = [walker.sequence(branch, value, where) for where, branch in self.children()]
-        return walker.concat(outputs, [where for where, _ in self.children()])
+        branches = self.children()
+        outputs = [walker.sequence(branch, value, where) for where, branch in branches]
+        return walker.concat(outputs, [where for where, _ in branches])

@@ -10,14 +10,12 @@ from __future__ import annotations
 from itertools import chain, product
 from math import gcd
 from operator import mul
-from typing import TYPE_CHECKING, Literal, Optional, Union
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Optional, Union
 
 from ..errors import LayerError
-from ..fields import NonNegativeSpatial, Padding, PositiveSpatial, Shape, per_dim
+from ..fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
 from ..tensor import Tensor, from_grid, offsets, pad_grid, positions, strides_of, to_grid
-from .activation import Function, activate
+from .activation import FUNCTIONS, activate
 from .base import Inferred, LayerBase, prod, spatial_dims
 
 if TYPE_CHECKING:
@@ -77,13 +75,13 @@ def conv_channels(cin: int, filters: int, groups: int, cap: Optional[int]) -> tu
 
 
 class _ConvBase(LayerBase):
-    filters: int = Field(ge=1)
-    kernel: PositiveSpatial
-    stride: PositiveSpatial = 1
-    dilation: PositiveSpatial = 1
-    groups: int = Field(default=1, ge=1)
-    bias: bool = True
-    activation: Optional[Function] = None
+    filters: int = integer(1)
+    kernel: Spatial = spatial(1)
+    stride: Spatial = spatial(1, default=1)
+    dilation: Spatial = spatial(1, default=1)
+    groups: int = integer(1, default=1)
+    bias: bool = flag(True)
+    activation: Optional[str] = choice(FUNCTIONS, optional=True)
 
     def details(self) -> str:
         parts = [f"k{_dims(self.kernel)} s{_dims(self.stride)}"]
@@ -121,8 +119,8 @@ class _ConvBase(LayerBase):
 class Conv(_ConvBase):
     """Cross-correlation with learned filters, as every framework's ConvNd."""
 
-    type: Literal["conv"]
-    padding: Padding = 0
+    tag = "conv"
+    padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
@@ -196,9 +194,9 @@ class Conv(_ConvBase):
 class ConvTranspose(_ConvBase):
     """The gradient of a convolution: each input pixel scatters a kernel-sized stamp."""
 
-    type: Literal["conv_transpose"]
-    padding: Padding = 0
-    output_padding: NonNegativeSpatial = 0
+    tag = "conv_transpose"
+    padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
+    output_padding: Spatial = spatial(0, default=0)
 
     def _crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
                dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from operator import mul
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Optional
 
-from pydantic import Field
-
-from ..fields import Shape
+from ..fields import Shape, choice, flag, integer
 from ..tensor import Tensor, leaves, map_vectors
-from .activation import Function, activate
+from .activation import FUNCTIONS, activate
 from .base import Inferred, LayerBase, prod
 
 if TYPE_CHECKING:
@@ -20,7 +18,7 @@ class Flatten(LayerBase):
     """All axes into one, channels-last (Keras's order; PyTorch flattens channels first,
     which changes the order of the values but never a count)."""
 
-    type: Literal["flatten"]
+    tag = "flatten"
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred((prod(shape),))
@@ -32,10 +30,10 @@ class Flatten(LayerBase):
 class Dense(LayerBase):
     """A fully connected layer on the last axis, as Keras's Dense and PyTorch's Linear."""
 
-    type: Literal["dense"]
-    units: int = Field(ge=1)
-    bias: bool = True
-    activation: Optional[Function] = None
+    tag = "dense"
+    units: int = integer(1)
+    bias: bool = flag(True)
+    activation: Optional[str] = choice(FUNCTIONS, optional=True)
 
     def details(self) -> str:
         return f"{self.units} units" + (f", {self.activation}" if self.activation else "")

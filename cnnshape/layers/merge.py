@@ -7,12 +7,10 @@ graph: U-Net's skips, FPN's lateral connections, squeeze-and-excitation's gate.
 from __future__ import annotations
 
 from operator import add, mul
-from typing import TYPE_CHECKING, Any, Literal, Optional
-
-from pydantic import Field, model_validator
+from typing import Any, ClassVar, Optional
 
 from ..errors import LayerError
-from ..fields import NonNegativeSpatial, Shape, per_dim, show_shape
+from ..fields import Shape, Spatial, choice, flag, names, per_dim, show_shape, spatial
 from ..tensor import Tensor, broadcast_index, crop, leaves, measure, reshape
 from .base import Inferred, LayerBase, spatial_dims
 from .conv import DIM_NAMES, _dims
@@ -36,18 +34,16 @@ class Merge(LayerBase):
     """Combine the outputs of named layers: add or multiply (NumPy broadcasting, so
     x * gate with a [1, 1, C] gate is squeeze-and-excitation) or concat on channels."""
 
-    type: Literal["merge"]
-    mode: Literal["add", "concat", "multiply"]
-    inputs: list[str] = Field(min_length=2, description='Names of earlier layers, or "input".')
-    crop: bool = Field(default=False, description="Center-crop every input to the smallest "
-                                                  "spatial size first (U-Net's skips).")
-    merges = True
+    tag = "merge"
+    mode: str = choice(("add", "concat", "multiply"))
+    inputs: list[str] = names('Names of earlier layers, or "input".')
+    crop: bool = flag(False, "Center-crop every input to the smallest spatial size first "
+                             "(U-Net's skips).")
+    merges: ClassVar[bool] = True
 
-    @model_validator(mode="after")
-    def _no_from(self) -> "Merge":
+    def check(self) -> None:
         if self.source is not None:
             raise ValueError('a merge reads its "inputs"; "from" does not apply')
-        return self
 
     def reads(self) -> list[str]:
         return list(self.inputs)
@@ -109,8 +105,8 @@ def _concat(xs: list[Tensor]) -> Tensor:
 class Crop(LayerBase):
     """Remove ``cropping`` positions from both ends of every spatial dim (Keras Cropping)."""
 
-    type: Literal["crop"]
-    cropping: NonNegativeSpatial
+    tag = "crop"
+    cropping: Spatial = spatial(0)
 
     def details(self) -> str:
         return f"c{_dims(self.cropping)}"

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import Field
-
-from ..fields import Shape
+from ..fields import Shape, number
 from ..tensor import Tensor, map_vectors
 from .base import Inferred, LayerBase
 
@@ -24,9 +22,9 @@ def channels_of(x: Any) -> int:
 class BatchNorm(LayerBase):
     """Per-channel scale and shift (trainable) plus running mean and variance (not)."""
 
-    type: Literal["batchnorm"]
-    eps: float = Field(default=1e-5, gt=0.0)
-    momentum: float = Field(default=0.1, ge=0.0, le=1.0)
+    tag = "batchnorm"
+    eps: float = number(gt=0.0, default=1e-5, description="Accepted, not counted.")
+    momentum: float = number(ge=0.0, le=1.0, default=0.1, description="Accepted, not counted.")
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         channels = shape[-1]
@@ -47,8 +45,8 @@ class LayerNorm(LayerBase):
     """Normalise each position over its channels, then a per-channel scale and shift
     (ConvNeXt's LayerNorm2d; PyTorch's LayerNorm over the last axis)."""
 
-    type: Literal["layernorm"]
-    eps: float = Field(default=1e-6, gt=0.0)
+    tag = "layernorm"
+    eps: float = number(gt=0.0, default=1e-6, description="Accepted, not counted.")
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred(shape, params=2 * shape[-1])
@@ -71,7 +69,7 @@ class LayerNorm(LayerBase):
 class Scale(LayerBase):
     """A learnable multiplier per channel (ConvNeXt's layer scale): C parameters."""
 
-    type: Literal["scale"]
+    tag = "scale"
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred(shape, params=shape[-1])

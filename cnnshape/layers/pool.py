@@ -8,10 +8,10 @@ padding) and Keras for "valid" and "same".
 from __future__ import annotations
 
 from itertools import product
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from ..errors import LayerError
-from ..fields import Padding, PositiveSpatial, Shape, per_dim
+from ..fields import Shape, Spatial, choice, flag, per_dim, spatial
 from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
 from .base import Inferred, LayerBase, spatial_dims
 from .conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
@@ -19,18 +19,18 @@ from .conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
 if TYPE_CHECKING:
     from ..reference import Reference
 
-Mode = Literal["max", "avg"]
+MODES = ("max", "avg")
 
 
 class Pool(LayerBase):
     """Max or average over sliding windows; no parameters."""
 
-    type: Literal["pool"]
-    mode: Mode = "max"
-    kernel: PositiveSpatial
-    stride: Optional[PositiveSpatial] = None
-    padding: Padding = 0
-    ceil_mode: bool = False
+    tag = "pool"
+    mode: str = choice(MODES, default="max")
+    kernel: Spatial = spatial(1)
+    stride: Optional[Spatial] = spatial(1, optional=True, description="Default: the kernel.")
+    padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
+    ceil_mode: bool = flag(False, "Count a last, partial window (PyTorch's ceil_mode).")
 
     def details(self) -> str:
         text = f"{self.mode} k{_dims(self.kernel)} s{_dims(self.stride or self.kernel)}"
@@ -116,8 +116,8 @@ class Pool(LayerBase):
 class GlobalPool(LayerBase):
     """Pool every spatial position into one: [1, ..., 1, C]."""
 
-    type: Literal["global_pool"]
-    mode: Mode = "avg"
+    tag = "global_pool"
+    mode: str = choice(MODES, default="avg")
 
     def details(self) -> str:
         return self.mode
@@ -135,9 +135,9 @@ class GlobalPool(LayerBase):
 class AdaptivePool(LayerBase):
     """PyTorch's adaptive pooling: window i spans [floor(i*n/o), ceil((i+1)*n/o))."""
 
-    type: Literal["adaptive_pool"]
-    mode: Mode = "avg"
-    output_size: PositiveSpatial
+    tag = "adaptive_pool"
+    mode: str = choice(MODES, default="avg")
+    output_size: Spatial = spatial(1)
 
     def details(self) -> str:
         return f"{self.mode} to {_dims(self.output_size)}"

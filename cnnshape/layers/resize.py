@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from itertools import product
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Optional
 
-from ..fields import NonNegativeSpatial, PositiveSpatial, Shape, per_dim
+from ..fields import Shape, Spatial, choice, per_dim, spatial
 from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
 from .base import Inferred, LayerBase, spatial_dims
 from .conv import _dims
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 class Pad(LayerBase):
     """Zero padding on both sides of every spatial dim."""
 
-    type: Literal["pad"]
-    padding: NonNegativeSpatial
+    tag = "pad"
+    padding: Spatial = spatial(0)
 
     def details(self) -> str:
         return f"p{_dims(self.padding)}"
@@ -37,9 +37,9 @@ class Pad(LayerBase):
 class Upsample(LayerBase):
     """Nearest-neighbour upsampling by an integer factor per spatial dim."""
 
-    type: Literal["upsample"]
-    scale: PositiveSpatial
-    mode: Literal["nearest"] = "nearest"
+    tag = "upsample"
+    scale: Spatial = spatial(1)
+    mode: str = choice(("nearest",), default="nearest")
 
     def details(self) -> str:
         return f"x{_dims(self.scale)} {self.mode}"
