@@ -6,7 +6,7 @@ problem in a chain of shapes stops the walk: later shapes would be guesses.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Collection, Optional
 
 from .errors import LayerError, SpecError
@@ -65,8 +65,10 @@ class Report:
             "description": self.description,
             "input_shape": self.input_shape,
             "output_shape": self.output_shape,
-            "layers": [asdict(row) for row in self.rows],
-            "totals": asdict(self.totals),
+            # Rows hold only numbers, strings and lists of them: a shallow copy is a
+            # JSON-ready dict, without asdict's deep copy (a third of `--format json`'s time).
+            "layers": [dict(vars(row)) for row in self.rows],
+            "totals": dict(vars(self.totals)),
             "warnings": self.warnings,
         }
 
