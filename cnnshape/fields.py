@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence, Union
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
+from .errors import LayerError
 from .model import REQUIRED, Field
 
 Shape = tuple[int, ...]
@@ -121,8 +122,6 @@ def spatial(minimum: int, *, words: tuple[str, ...] = (), default: Any = REQUIRE
 
 def per_dim(value: Spatial, dims: int, field: str) -> tuple[int, ...]:
     """Expand an int to every spatial dim, or check a list has one entry per dim."""
-    from .errors import LayerError
-
     if isinstance(value, int):
         return (value,) * dims
     if len(value) != dims:
