@@ -12,7 +12,8 @@ from typing import Any, Collection, Optional
 from .errors import LayerError, SpecError
 from .fields import Shape
 from .layers import LayerBase
-from .spec import Source, load
+from .gcpause import paused_gc
+from .spec import Network, Source, load
 from .walk import GraphWalker, here
 
 
@@ -79,7 +80,11 @@ def analyze(source: Source, *, channel_cap: Optional[int] = None) -> Report:
     ``channel_cap`` limits every layer's channel count (the reference pass's budget);
     spatial geometry is unchanged. Raises SpecError for an invalid spec.
     """
-    network = load(source)
+    with paused_gc():
+        return _analyze(load(source), channel_cap)
+
+
+def _analyze(network: Network, channel_cap: Optional[int]) -> Report:
     input_shape = tuple(network.input)
     if channel_cap is not None:
         input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
 from .errors import SpecError
+from .gcpause import paused_gc
 from .fields import Shape, layers, text
 from .layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
 from .model import Field, Model, ValidationError
@@ -211,6 +212,11 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _validate(data: Any, where: str) -> Network:
+    with paused_gc():
+        return _validate_spec(data, where)
+
+
+def _validate_spec(data: Any, where: str) -> Network:
     if not isinstance(data, dict):
         raise SpecError([f"{where}: a spec must be an object with \"input\" and \"layers\", "
                          f"got {_json_kind(data)}"])
