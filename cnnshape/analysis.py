@@ -13,6 +13,7 @@ from .errors import LayerError, SpecError
 from .fields import Shape
 from .layers import LayerBase
 from .gcpause import paused_gc
+from .rf import RF, merge
 from .spec import Network, Source, load
 from .walk import GraphWalker, here
 
@@ -34,6 +35,8 @@ class Row:
     macs: int
     inputs: list[str] = field(default_factory=list)
     """The layers read instead of the previous one (``from``, ``merge``)."""
+    receptive_field: dict[str, Any] = field(default_factory=dict)
+    """Per spatial dim: size, stride (jump) and start (centre of the first unit's field)."""
     warnings: list[str] = field(default_factory=list)
     composite: bool = False
 
@@ -89,10 +92,11 @@ def _analyze(network: Network, channel_cap: Optional[int]) -> Report:
     if channel_cap is not None:
         input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
     walker = _Calculator(network.source, network.names, channel_cap)
+    start = Walked(input_shape, RF.of_input(len(input_shape) - 1))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
-                           _size(input_shape), 0, 0, 0))
-    walker.outputs["input"] = input_shape
-    output = walker.sequence(network.layers, input_shape, "layers")
+                           _size(input_shape), 0, 0, 0, receptive_field=start.rf.to_dict()))
+    walker.outputs["input"] = start
+    output = walker.sequence(network.layers, start, "layers").shape
     params, frozen, macs = walker.sums
     totals = Totals(params, frozen, params + frozen, macs,
                     sum(1 for row in walker.rows if row.depth and not row.composite))
@@ -105,6 +109,14 @@ def _size(shape: Shape) -> int:
     for d in shape:
         n *= d
     return n
+
+
+@dataclass
+class Walked:
+    """What the calculator carries from layer to layer."""
+
+    shape: Shape
+    rf: RF
 
 
 class _Calculator(GraphWalker):
@@ -122,8 +134,9 @@ class _Calculator(GraphWalker):
     def fail(self, where: str, problem: str) -> Exception:
         return SpecError([f"{self.source}: {where}: {problem}"])
 
-    def visit(self, layer: LayerBase, shape: Any, path: str, name: str, reads: list[str]) -> Shape:
+    def visit(self, layer: LayerBase, value: Any, path: str, name: str, reads: list[str]) -> Walked:
         where = here(path, layer, name)
+        shape = [v.shape for v in value] if layer.merges else value.shape
         first = shape[0] if layer.merges else shape
         row = Row(name, layer.kind, self._depth, path, layer.details(), list(first), [], 0, 0, 0,
                   0, inputs=reads, composite=layer.composite)
@@ -133,13 +146,16 @@ class _Calculator(GraphWalker):
                 saved = (self._depth, self.sums)
                 self._depth, self.sums = self._depth + 1, [0, 0, 0]
                 try:
-                    out = self.descend(layer, shape, path)
+                    walked = self.descend(layer, value, path)
+                    out, field = walked.shape, walked.rf
                     row.params, row.non_trainable_params, row.macs = self.sums
                 finally:
                     self._depth, self.sums = saved
             else:
                 result = layer.infer(shape, self.cap)
                 out = result.shape
+                field = layer.receptive([v.rf for v in value], shape) if layer.merges else \
+                    layer.receptive(value.rf, shape)
                 row.params, row.non_trainable_params, row.macs = \
                     result.params, result.non_trainable, result.macs
                 row.warnings = result.warnings
@@ -154,26 +170,30 @@ class _Calculator(GraphWalker):
         sums[2] += row.macs
         row.output_shape = list(out)
         row.activation_size = _size(out)
-        return tuple(out)
+        row.receptive_field = field.to_dict()
+        return Walked(tuple(out), field)
 
-    def add(self, shapes: list[Shape], labels: list[str]) -> Shape:
+    def add(self, values: list[Walked], labels: list[str]) -> Walked:
+        shapes = [v.shape for v in values]
         first = shapes[0]
         for shape, label in zip(shapes[1:], labels[1:]):
             if shape != first:
                 raise LayerError(f"cannot add {labels[0]} output {_show(first)} and {label} "
                                  f"output {_show(shape)}: shapes differ")
-        return first
+        return Walked(first, merge([v.rf for v in values]))
 
-    def concat(self, shapes: list[Shape], labels: list[str]) -> Shape:
+    def concat(self, values: list[Walked], labels: list[str]) -> Walked:
+        shapes = [v.shape for v in values]
         first = shapes[0]
         for shape, label in zip(shapes[1:], labels[1:]):
             if len(shape) != len(first) or shape[:-1] != first[:-1]:
                 raise LayerError(f"cannot concatenate {labels[0]} output {_show(first)} and "
                                  f"{label} output {_show(shape)}: spatial sizes differ")
-        return (*first[:-1], sum(shape[-1] for shape in shapes))
+        return Walked((*first[:-1], sum(shape[-1] for shape in shapes)),
+                      merge([v.rf for v in values]))
 
-    def activate(self, function: Optional[str], shape: Shape) -> Shape:
-        return shape
+    def activate(self, function: Optional[str], value: Walked) -> Walked:
+        return value
 
 
 def _show(shape: Shape) -> str:

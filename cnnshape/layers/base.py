@@ -17,6 +17,7 @@ from ..model import Model
 
 if TYPE_CHECKING:
     from ..reference import Reference
+    from ..rf import RF
 
 
 @dataclass
@@ -80,6 +81,10 @@ class LayerBase(Model):
     def forward(self, x: Any, ref: "Reference") -> Any:
         """Compute the layer by its definition on a nested-list tensor."""
         raise NotImplementedError
+
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        """The receptive field after this layer; position-wise layers keep it."""
+        return field
 
     def walk(self, value: Any, walker: Walker) -> Any:
         raise NotImplementedError

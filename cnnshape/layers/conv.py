@@ -20,6 +20,7 @@ from .base import Inferred, LayerBase, prod, spatial_dims
 
 if TYPE_CHECKING:
     from ..reference import Reference
+    from ..rf import RF
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -141,6 +142,15 @@ class Conv(_ConvBase):
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs,
                         per_dim_warnings(dims, notes))
 
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        nd = len(shape) - 1
+        kernel = per_dim(self.kernel, nd, "kernel")
+        stride = per_dim(self.stride, nd, "stride")
+        dilation = per_dim(self.dilation, nd, "dilation")
+        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        pads = resolve_pads(self.padding, shape[:-1], effective, stride)
+        return field.window(kernel, stride, [p[0] for p in pads], dilation)
+
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
         cin = len(pix[0])
@@ -237,6 +247,14 @@ class ConvTranspose(_ConvBase):
             out.append(size)
         macs = prod(shape[:-1]) * cin * prod(kernel) * (filters // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs)
+
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        nd = len(shape) - 1
+        kernel = per_dim(self.kernel, nd, "kernel")
+        stride = per_dim(self.stride, nd, "stride")
+        dilation = per_dim(self.dilation, nd, "dilation")
+        crops, _ = self._crops(nd, kernel, stride, dilation)
+        return field.transposed(kernel, stride, [c[0] for c in crops], dilation)
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)

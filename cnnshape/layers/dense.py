@@ -12,6 +12,7 @@ from .base import Inferred, LayerBase, prod
 
 if TYPE_CHECKING:
     from ..reference import Reference
+    from ..rf import RF
 
 
 class Flatten(LayerBase):
@@ -22,6 +23,11 @@ class Flatten(LayerBase):
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred((prod(shape),))
+
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        from ..rf import WHOLE
+
+        return WHOLE
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         return leaves(x)

@@ -78,6 +78,15 @@ class Merge(LayerBase):
             raise LayerError(f"cannot {self.mode} {listed}: shapes must be equal or broadcast "
                              "(each axis equal or 1)") from None
 
+    def receptive(self, fields: list[Any], shapes: list[Shape]) -> Any:  # type: ignore[override]
+        from ..rf import merge
+
+        target = self._crop_target(shapes)
+        if target is not None:
+            fields = [f.shifted([(n - t) // 2 for n, t in zip(s, target)])
+                      for f, s in zip(fields, shapes)]
+        return merge(fields)
+
     def forward(self, xs: list[Tensor], ref: Any) -> Tensor:  # type: ignore[override]
         shapes = [measure(x) for x in xs]
         target = self._crop_target(shapes)
@@ -120,6 +129,9 @@ class Crop(LayerBase):
                 raise LayerError(f"{DIM_NAMES[nd][i]}: cropping {cuts[i]} from both ends of "
                                  f"{shape[i]} leaves {n}")
         return Inferred((*out, shape[-1]))
+
+    def receptive(self, field: Any, shape: Shape) -> Any:
+        return field.shifted(per_dim(self.cropping, len(shape) - 1, "cropping"))
 
     def forward(self, x: Tensor, ref: Any) -> Tensor:
         dims = measure(x)[:-1]

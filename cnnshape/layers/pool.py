@@ -18,6 +18,7 @@ from .conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
 
 if TYPE_CHECKING:
     from ..reference import Reference
+    from ..rf import RF
 
 MODES = ("max", "avg")
 
@@ -81,6 +82,10 @@ class Pool(LayerBase):
             out.append(size)
         return Inferred((*out, shape[-1]), warnings=per_dim_warnings(nd, warnings))
 
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        kernel, stride, pads = self._geometry(shape[:-1])
+        return field.window(kernel, stride, [p[0] for p in pads], [1] * len(kernel))
+
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
         kernel, stride, pads = self._geometry(dims)
@@ -126,6 +131,11 @@ class GlobalPool(LayerBase):
         nd = spatial_dims(shape, "global_pool")
         return Inferred((*(1,) * nd, shape[-1]))
 
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        from ..rf import WHOLE
+
+        return WHOLE
+
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
         reduce = max if self.mode == "max" else (lambda column: sum(column) / len(column))
@@ -145,6 +155,20 @@ class AdaptivePool(LayerBase):
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         nd = spatial_dims(shape, "adaptive_pool")
         return Inferred((*per_dim(self.output_size, nd, "output_size"), shape[-1]))
+
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        """Windows [floor(i*n/o), ceil((i+1)*n/o)): the widest, at the mean stride n/o."""
+        from fractions import Fraction
+
+        dims = shape[:-1]
+        sizes = per_dim(self.output_size, len(dims), "output_size")
+        kernel = [max(-(-(i + 1) * n // o) - i * n // o for i in range(o))
+                  for n, o in zip(dims, sizes)]
+        first = [-(-n // o) for n, o in zip(dims, sizes)]
+        moved = field.window(first, [Fraction(n, o) for n, o in zip(dims, sizes)],
+                             [0] * len(dims), [1] * len(dims))
+        widest = field.window(kernel, [1] * len(dims), [0] * len(dims), [1] * len(dims))
+        return type(field)(widest.size, moved.jump, moved.start, aligned=field.aligned)
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)

@@ -12,6 +12,7 @@ from .conv import _dims
 
 if TYPE_CHECKING:
     from ..reference import Reference
+    from ..rf import RF
 
 
 class Pad(LayerBase):
@@ -27,6 +28,9 @@ class Pad(LayerBase):
         nd = spatial_dims(shape, "pad")
         pads = per_dim(self.padding, nd, "padding")
         return Inferred((*(n + 2 * p for n, p in zip(shape, pads)), shape[-1]))
+
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        return field.shifted([-p for p in per_dim(self.padding, len(shape) - 1, "padding")])
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
@@ -48,6 +52,9 @@ class Upsample(LayerBase):
         nd = spatial_dims(shape, "upsample")
         scale = per_dim(self.scale, nd, "scale")
         return Inferred((*(n * s for n, s in zip(shape, scale)), shape[-1]))
+
+    def receptive(self, field: "RF", shape: Shape) -> "RF":
+        return field.upsampled(per_dim(self.scale, len(shape) - 1, "scale"))
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)

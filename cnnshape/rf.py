@@ -1,0 +1,114 @@
+"""Receptive fields, by the recurrences of Araujo, Norris & Sim, "Computing Receptive
+Fields of Convolutional Neural Networks" (Distill, 2019).
+
+Per spatial dim: ``size`` (input positions one unit sees), ``jump`` (input positions
+between adjacent units: the effective stride) and ``start`` (the centre of the first
+unit's field, in input coordinates where input position i has centre i). Exact
+fractions: transposed convolutions and upsampling make the jump fractional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Optional, Sequence
+
+Number = Fraction
+
+
+@dataclass(frozen=True)
+class RF:
+    size: tuple[Number, ...]
+    jump: tuple[Number, ...]
+    start: tuple[Number, ...]
+    whole: bool = False
+    """Sees the whole input (after flatten or global pooling): no window to speak of."""
+    aligned: bool = True
+    """False where merged paths disagree on centres or jumps."""
+
+    @staticmethod
+    def of_input(dims: int) -> "RF":
+        one, zero = Fraction(1), Fraction(0)
+        return RF((one,) * dims, (one,) * dims, (zero,) * dims)
+
+    def window(self, kernel: Sequence[int], stride: Sequence[Any], before: Sequence[int],
+               dilation: Sequence[int]) -> "RF":
+        """A sliding window (conv, pool): r + (k_eff-1)j, j*s, start + ((k_eff-1)/2 - p)j."""
+        if self.whole:
+            return self
+        size, jump, start = [], [], []
+        for r, j, u, k, s, p, d in zip(self.size, self.jump, self.start, kernel, stride, before,
+                                       dilation):
+            extent = d * (k - 1)
+            size.append(r + extent * j)
+            jump.append(j * Fraction(s))
+            start.append(u + (Fraction(extent, 2) - p) * j)
+        return RF(tuple(size), tuple(jump), tuple(start), aligned=self.aligned)
+
+    def transposed(self, kernel: Sequence[int], stride: Sequence[int], crop: Sequence[int],
+                   dilation: Sequence[int]) -> "RF":
+        """A transposed conv, as a conv over the input with s-1 zeros between positions:
+        the jump divides by s."""
+        if self.whole:
+            return self
+        size, jump, start = [], [], []
+        for r, j, u, k, s, c, d in zip(self.size, self.jump, self.start, kernel, stride, crop,
+                                       dilation):
+            step = j / s
+            extent = d * (k - 1)
+            size.append(r + extent * step)
+            jump.append(step)
+            start.append(u + (c - Fraction(extent, 2)) * step)
+        return RF(tuple(size), tuple(jump), tuple(start), aligned=self.aligned)
+
+    def shifted(self, offsets: Sequence[int]) -> "RF":
+        """Padding (negative offsets) or cropping moves the first unit."""
+        if self.whole:
+            return self
+        return RF(self.size, self.jump, tuple(u + o * j for u, o, j in
+                                              zip(self.start, offsets, self.jump)),
+                  aligned=self.aligned)
+
+    def upsampled(self, scale: Sequence[int]) -> "RF":
+        """Nearest upsampling: each output copies one input unit; the jump divides."""
+        if self.whole:
+            return self
+        return RF(self.size, tuple(j / s for j, s in zip(self.jump, scale)), self.start,
+                  aligned=self.aligned)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.whole:
+            return {"whole_input": True, "size": None, "stride": None, "start": None}
+        return {"size": [_num(v) for v in self.size], "stride": [_num(v) for v in self.jump],
+                "start": [_num(v) for v in self.start], "whole_input": False,
+                "aligned": self.aligned}
+
+
+WHOLE = RF((), (), (), whole=True)
+
+
+def merge(fields: Sequence[RF]) -> RF:
+    """Paths meeting in an add, multiply or concat: the largest field, flagged when the
+    paths disagree on where units are centred or how far apart they are."""
+    if any(f.whole for f in fields):
+        return WHOLE
+    first = fields[0]
+    aligned = all(f.aligned for f in fields) and all(
+        f.jump == first.jump and f.start == first.start for f in fields[1:])
+    size = tuple(max(sizes) for sizes in zip(*(f.size for f in fields)))
+    return RF(size, first.jump, first.start, aligned=aligned)
+
+
+def _num(value: Fraction) -> Any:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def show(value: Optional[RF], key: str) -> str:
+    """`212x212` for the table; `whole input` after flatten or global pooling."""
+    if value is None:
+        return ""
+    if value.whole:
+        return "whole input"
+    numbers = getattr(value, key)
+    text = "x".join(str(_num(v)) if v.denominator == 1 else f"{float(v):g}" for v in numbers)
+    return text + ("" if value.aligned else " *")
