@@ -4,6 +4,7 @@
     python bench/run.py --quick              # fewer repetitions (about a minute)
     python bench/run.py --only startup,scaling
     python bench/run.py --json results.json  # also write the raw numbers
+    python bench/run.py --only torchinfo --torch-python /tmp/tv/bin/python
 
 Sections (``--only`` names):
 
@@ -12,7 +13,20 @@ startup    CLI start against the floor of its stack: each cnnshape command next 
            interleaved runs, first run of each discarded, medians and their ratio.
 torchinfo  torchinfo.summary(ResNet-50) in a fresh process (imports included) against
            ``cnnshape table specs/resnet50.json``: wall time and the child's peak RSS.
-           Needs torch and torchinfo (``pip install torch==2.13.0 torchinfo``); skipped without.
+           The torchinfo side is bench/torch_resnet50.py run by ``--torch-python PATH``
+           (default: this interpreter). It needs torch and torchinfo there (skipped without)
+           and builds ResNet-50 in one of two ways, which the report states with the versions:
+           - torchvision importable: ``torchvision.models.resnet50(weights=None)``, the model
+             torchinfo users summarise. torchvision cannot be installed next to torch 2.13.0,
+             so give it its own interpreter (a ~5.5 GB CUDA build that runs on the CPU; on
+             these machines pip takes it from local disk):
+                 python3 -m venv /tmp/tv
+                 /tmp/tv/bin/pip install torch==2.14.1 torchvision==0.29.1 torchinfo
+                 python bench/run.py --only torchinfo --torch-python /tmp/tv/bin/python
+           - otherwise: a plain torch.nn rebuild of the same architecture (same 25,557,032
+             parameters), e.g. with ``pip install torch==2.13.0 torchinfo`` in this interpreter.
+           The parameter count is asserted either way; peak RSS is the child's own, whatever
+           interpreter it runs (the launcher bench/_spawn.py stays this interpreter).
 scaling    cnnshape.analyze() (load and validation included) on 1k/10k/100k-layer
            sequential nets and a 2,000-block residual net, in this process.
 reference  The pure-Python reference pass: MACs/s (or elements/s for layers without MACs).
@@ -33,6 +47,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,6 +84,8 @@ class Settings:
     torch_runs: int
     timeout: float
     torch_timeout: float
+    torch_python: str
+    """The interpreter that runs bench/torch_resnet50.py (sys.executable by default)."""
 
     def repeats(self, full: int, quick: int) -> int:
         return quick if self.quick else full
@@ -228,6 +245,27 @@ def cnnshape_command() -> tuple[list[str], str]:
     return [str(script)], f"console script `{script}` (runs this interpreter on this tree)"
 
 
+def interpreter_note(python: str) -> str:
+    """``python``'s path, Python version and torch / torchvision / torchinfo versions (from
+    package metadata, without importing them)."""
+    code = ("import importlib.metadata as m, platform\n"
+            "def v(d):\n"
+            "    try:\n        return m.version(d)\n"
+            "    except m.PackageNotFoundError:\n        return 'not installed'\n"
+            "print(f'Python {platform.python_version()}; ' + ', '.join(f'{d} {v(d)}' "
+            "for d in ('torch', 'torchvision', 'torchinfo')))")
+    path = f"`{python}`" + (" (this interpreter)" if python == sys.executable else "")
+    try:
+        probe = subprocess.run([python, "-c", code], cwd=tempfile.gettempdir(), text=True,
+                               capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"{path}: cannot run it ({error})"
+    if probe.returncode != 0:
+        tail = (probe.stderr.strip().splitlines() or ["no stderr"])[-1]
+        return f"{path}: exit code {probe.returncode} ({tail[:200]})"
+    return f"{path}: {probe.stdout.strip()}"
+
+
 def cnnshape_origin() -> str:
     try:
         import cnnshape
@@ -257,7 +295,9 @@ def header(settings: Settings, command_note: str, rss_floor: Optional[int]) -> N
         ["OS", platform.platform()],
         ["Python", f"{platform.python_version()} ({platform.python_implementation()}), "
                    f"`{sys.executable}`"],
-        ["packages", ", ".join(packages)],
+        ["packages (this interpreter)", ", ".join(packages)],
+        *([["torchinfo side run by (`--torch-python`)", interpreter_note(settings.torch_python)]]
+          if "torchinfo" in settings.only else []),
         ["cnnshape", cnnshape_origin()],
         ["cnnshape command", command_note],
         ["subprocess timing", "wall time from fork to reaping, inside the launcher "
@@ -395,37 +435,51 @@ def bench_torchinfo(settings: Settings, results: Results, cnnshape: list[str]) -
         results.check("torchinfo", "against torchinfo", "skipped",
                       ">= 25x faster, >= 10x leaner", None, message)
 
-    install = "install them with `pip install torch==2.13.0 torchinfo`"
-    missing = [name for name in ("torch", "torchinfo") if importlib.util.find_spec(name) is None]
-    if missing:
-        skip(f"{' and '.join(missing)} not installed for `{sys.executable}`; {install}.")
-        return
+    python = settings.torch_python
+    install = ("install them with `pip install torch==2.13.0 torchinfo`, or pass "
+               "`--torch-python` an interpreter that has them (see the top of bench/run.py)")
+    if python == sys.executable:
+        missing = [name for name in ("torch", "torchinfo")
+                   if importlib.util.find_spec(name) is None]
+        if missing:
+            skip(f"{' and '.join(missing)} not installed for `{python}`; {install}.")
+            return
     script = str(BENCH / "torch_resnet50.py")
-    progress("torchinfo: checking bench/torch_resnet50.py's parameter count")
-    probe = _subproc.run([sys.executable, script, "--check"], cwd=str(REPO),
+    progress(f"torchinfo: checking bench/torch_resnet50.py's parameter count with {python}")
+    probe = _subproc.run([python, script, "--check"], cwd=str(REPO),
                          timeout=settings.torch_timeout)
     if probe.returncode == EXIT_MISSING:
-        skip(f"{probe.stderr.strip().splitlines()[-1]}; {install}.")
+        skip(f"{probe.stderr.strip().splitlines()[-1]} (`{python}`); {install}.")
         return
     try:
         info = json.loads(probe.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         info = {}
     if not probe.ok or info.get("params") != RESNET50_PARAMS:
-        message = (f"bench/torch_resnet50.py does not build torchvision's ResNet-50: "
+        message = (f"bench/torch_resnet50.py ({info.get('model', 'model unknown')}, `{python}`) "
+                   f"does not build torchvision's ResNet-50: "
                    f"{info.get('params', probe.problem())} parameters, expected "
                    f"{RESNET50_PARAMS:,}")
         out(f"FAILED: {message}")
         out()
-        results.check("torchinfo", "ResNet-50 in torch.nn", "n/a", f"{RESNET50_PARAMS:,} params",
-                      False, message)
+        results.check("torchinfo", "ResNet-50 for torchinfo", "n/a",
+                      f"{RESNET50_PARAMS:,} params", False, message)
         return
-    out(f"bench/torch_resnet50.py rebuilds torchvision's ResNet-50 in plain torch.nn: "
-        f"{info['params']:,} parameters (asserted before timing); torch {info.get('torch')}, "
-        f"{info.get('threads')} intra-op threads.")
+    used = info.get("model", "?")
+    if info.get("torchvision"):
+        built = f"builds `torchvision.models.resnet50(weights=None)` ({used})"
+    else:
+        why = (f"torchvision is installed but not importable there: {info['torchvision_error']}"
+               if info.get("torchvision_error") else "torchvision is not installed there")
+        built = f"rebuilds torchvision's ResNet-50 in plain torch.nn ({why})"
+    versions = f"torch {info.get('torch')}"
+    out(f"bench/torch_resnet50.py {built}: {info['params']:,} parameters (asserted before "
+        f"timing); run by `{python}` (Python {info.get('python')}), {versions}, torchinfo "
+        f"{info.get('torchinfo')}, {info.get('threads')} intra-op threads.")
     out()
 
-    torch_cmd = [sys.executable, script, "--summary"]
+    torch_cmd = [python, script, "--summary"]
+    torch_label = show(torch_cmd) if python == sys.executable else shlex.join(torch_cmd)
     cnn_cmd = [*cnnshape, "table", RESNET50]
     sides = {"torchinfo": torch_cmd, "cnnshape": cnn_cmd}
     progress(f"torchinfo: warm-up, then {settings.torch_runs} interleaved rounds")
@@ -463,7 +517,8 @@ def bench_torchinfo(settings: Settings, results: Results, cnnshape: list[str]) -
     fastest = {k: min(r.seconds for r in v) for k, v in samples.items()}
     rows = [
         ["`torchinfo.summary(resnet50(), input_size=(1, 3, 224, 224))`, imports and model "
-         f"construction included (`{show(torch_cmd)}`)", secs(wall["torchinfo"]),
+         f"construction included; model: {used}, {versions} (`{torch_label}`)",
+         secs(wall["torchinfo"]),
          secs(fastest["torchinfo"]), mib(peak["torchinfo"])],
         [f"`{show(cnn_cmd)}`", secs(wall["cnnshape"]), secs(fastest["cnnshape"]),
          mib(peak["cnnshape"])],
@@ -482,10 +537,12 @@ def bench_torchinfo(settings: Settings, results: Results, cnnshape: list[str]) -
     table(["", "wall time (median)", "min", "peak RSS (median)"], rows, "lrrr")
     table(["target", "measured", "result"], [
         [">= 25x faster", f"{speed:.1f}x",
-         results.check("torchinfo", "cnnshape vs torchinfo, wall time", f"{speed:.1f}x faster",
+         results.check("torchinfo", f"cnnshape vs torchinfo ({used}, {versions}), wall time",
+                       f"{speed:.1f}x faster",
                        ">= 25x faster", speed >= 25)],
         [">= 10x leaner (peak RSS)", lean_text,
-         results.check("torchinfo", "cnnshape vs torchinfo, peak RSS", lean_text,
+         results.check("torchinfo", f"cnnshape vs torchinfo ({used}, {versions}), peak RSS",
+                       lean_text,
                        ">= 10x leaner", lean_ok)],
     ], "lrl")
     phases: dict[str, list[float]] = {}
@@ -503,6 +560,7 @@ def bench_torchinfo(settings: Settings, results: Results, cnnshape: list[str]) -
     results.raw["torchinfo"] = {k: {"seconds": [r.seconds for r in v], "max_rss_kib": peaks[k]}
                                 for k, v in samples.items()}
     results.raw["torchinfo"]["phases"] = phases
+    results.raw["torchinfo"]["model"] = info
 
 
 # --------------------------------------------------------------------------------------------
@@ -688,6 +746,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> tuple[Settings, argparse.Namesp
                         help="timeout of one startup subprocess in seconds (default 60)")
     parser.add_argument("--torch-timeout", type=float, default=600.0, metavar="S",
                         help="timeout of one torchinfo subprocess in seconds (default 600)")
+    parser.add_argument("--torch-python", default=sys.executable, metavar="PATH",
+                        help="interpreter that runs the torchinfo side, bench/torch_resnet50.py "
+                             "(default: this one); with torchvision importable there it "
+                             "summarises torchvision.models.resnet50, else a torch.nn rebuild")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
                         help="also write every raw sample and check as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
@@ -700,6 +762,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> tuple[Settings, argparse.Namesp
     for name in ("runs", "torch_runs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    torch_python = args.torch_python
+    if torch_python != sys.executable:  # absolute (children run in the repository), or on PATH
+        found = (os.path.abspath(torch_python) if os.sep in torch_python
+                 else shutil.which(torch_python))
+        if not found or not os.path.isfile(found) or not os.access(found, os.X_OK):
+            parser.error(f"--torch-python: {torch_python} is not an executable file")
+        torch_python = found
     settings = Settings(
         quick=args.quick,
         only=tuple(s for s in SECTIONS if s in only),
@@ -707,6 +776,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> tuple[Settings, argparse.Namesp
         torch_runs=args.torch_runs or (2 if args.quick else 5),
         timeout=args.timeout,
         torch_timeout=args.torch_timeout,
+        torch_python=torch_python,
     )
     return settings, args
 

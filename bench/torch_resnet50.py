@@ -1,19 +1,24 @@
-"""ResNet-50 in plain torch.nn, as torchvision.models.resnet50 builds it.
+"""ResNet-50 for the torchinfo side of bench/run.py: torchvision's own, or a plain torch.nn rebuild.
 
-torchvision cannot be installed next to torch 2.13.0 here, so this file rebuilds its
-architecture ("ResNet V1.5"): Bottleneck blocks with the stride on the 3x3 conv,
-expansion 4, layers [3, 4, 6, 3], batch norm after every conv, a 1x1 conv + batch norm
-downsample on the first block of each stage, and torchvision's weight initialisation.
-It has exactly torchvision's 25,557,032 parameters.
+If torchvision is importable, the model is ``torchvision.models.resnet50(weights=None)``, the
+model people actually summarise. Otherwise (torchvision cannot be installed next to
+torch 2.13.0 here) this file rebuilds its architecture ("ResNet V1.5"): Bottleneck blocks with
+the stride on the 3x3 conv, expansion 4, layers [3, 4, 6, 3], batch norm after every conv, a
+1x1 conv + batch norm downsample on the first block of each stage, and torchvision's weight
+initialisation. Either way the model has exactly torchvision's 25,557,032 parameters.
 
-Run as a script it is the torchinfo side of bench/run.py:
+Run as a script (bench/run.py runs it with ``--torch-python``, default its own interpreter):
 
-    python bench/torch_resnet50.py --check     # imports both, builds, prints {"params": ...}
-    python bench/torch_resnet50.py --summary   # imports torch and torchinfo, builds ResNet-50,
-                                               # prints torchinfo.summary(model, (1, 3, 224, 224))
+    python bench/torch_resnet50.py --check     # imports, builds, prints {"params": ..., ...}
+    python bench/torch_resnet50.py --summary   # imports torch, torchinfo (and torchvision if
+                                               # importable), builds ResNet-50, prints
+                                               # torchinfo.summary(model, (1, 3, 224, 224))
 
-``--summary`` prints the summary on stdout and, as the last line of stderr, the seconds
-each phase took as JSON (import torch, import torchinfo, build, summary).
+``--check`` prints one JSON line: the parameter count, which model was built ("torchvision
+X.Y.Z" or "plain torch.nn rebuild") and the versions of Python, torch, torchvision and
+torchinfo. ``--summary`` prints the summary on stdout and, as the last line of stderr, the
+seconds each phase took as JSON (import torch, import torchinfo, import torchvision when
+used, build, summary).
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ import time
 _T0 = time.perf_counter()
 
 import argparse  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
+import platform  # noqa: E402
 import sys  # noqa: E402
-from typing import Optional  # noqa: E402
+from typing import Any, Optional  # noqa: E402
 
 EXPECTED_PARAMS = 25_557_032
 """torchvision's documented num_params for resnet50 (IMAGENET1K_V1 / V2)."""
@@ -120,6 +127,27 @@ def resnet50() -> ResNet:
     return ResNet((3, 4, 6, 3))
 
 
+PLAIN = "plain torch.nn rebuild"
+
+
+def import_torchvision() -> tuple[Any, Optional[str]]:
+    """(the torchvision module or None, why it is not used or None)."""
+    if importlib.util.find_spec("torchvision") is None:
+        return None, None
+    try:
+        import torchvision
+    except ImportError as error:  # installed but broken (say, built for another torch)
+        return None, f"{type(error).__name__}: {error}"
+    return torchvision, None
+
+
+def build(torchvision: Any) -> nn.Module:
+    """torchvision's ResNet-50 (random weights, nothing downloaded), else the rebuild."""
+    if torchvision is not None:
+        return torchvision.models.resnet50(weights=None)
+    return resnet50()
+
+
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -138,20 +166,30 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"torchinfo is not importable: {error}", file=sys.stderr)
         return EXIT_MISSING
     t_torchinfo = time.perf_counter()
+    torchvision, torchvision_error = import_torchvision()
+    t_torchvision = time.perf_counter()
     if args.check:
-        params = count_params(resnet50())
-        print(json.dumps({"params": params, "expected": EXPECTED_PARAMS,
-                          "torch": torch.__version__, "threads": torch.get_num_threads()}))
+        params = count_params(build(torchvision))
+        print(json.dumps({
+            "params": params, "expected": EXPECTED_PARAMS,
+            "model": PLAIN if torchvision is None else f"torchvision {torchvision.__version__}",
+            "torchvision": None if torchvision is None else torchvision.__version__,
+            "torchvision_error": torchvision_error,
+            "torch": torch.__version__, "torchinfo": getattr(torchinfo, "__version__", None),
+            "python": platform.python_version(), "executable": sys.executable,
+            "threads": torch.get_num_threads()}))
         return 0 if params == EXPECTED_PARAMS else 1
 
-    model = resnet50()
+    model = build(torchvision)
     t_build = time.perf_counter()
     stats = torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0)
     print(stats)
     sys.stdout.flush()
     t_summary = time.perf_counter()
-    phases = {"import torch": t_torch - _T0, "import torchinfo": t_torchinfo - t_torch,
-              "build model": t_build - t_torchinfo, "summary": t_summary - t_build}
+    phases = {"import torch": t_torch - _T0, "import torchinfo": t_torchinfo - t_torch}
+    if torchvision is not None:
+        phases["import torchvision"] = t_torchvision - t_torchinfo
+    phases.update({"build model": t_build - t_torchvision, "summary": t_summary - t_build})
     print(json.dumps(phases), file=sys.stderr)
     return 0
 
