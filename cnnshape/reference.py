@@ -18,7 +18,7 @@ from .errors import SpecError
 from .layers import LayerBase
 from .layers.activation import activate
 from .spec import Network, Source, load
-from .tensor import Tensor, measure
+from .tensor import Tensor, from_grid, measure, positions
 from .walk import GraphWalker
 
 DEFAULT_BUDGET = 20_000_000
@@ -34,16 +34,20 @@ class Reference(GraphWalker):
     """The tensor walker: seeded random weights, one record per layer in table order."""
 
     def __init__(self, known: Collection[str] = (), seed: int = 0,
-                 cap: Optional[int] = None) -> None:
+                 cap: Optional[int] = None, positive: bool = False) -> None:
         super().__init__(known)
         self.cap = cap
+        self.positive = positive
+        """Weights in [0.5, 1.5): nothing cancels, so every connection shows (influence)."""
         self.records: list[tuple[str, str, tuple[int, ...]]] = []  # (path, name, shape)
         self._random = random.Random(seed).random
 
     def weights(self, count: int, fan_in: int) -> list[float]:
         """Uniform weights scaled by fan-in, so deep nets keep their values finite."""
-        bound = 2.0 * math.sqrt(3.0 / max(fan_in, 1))
         rnd = self._random
+        if self.positive:
+            return [0.5 + rnd() for _ in range(count)]
+        bound = 2.0 * math.sqrt(3.0 / max(fan_in, 1))
         return [(rnd() - 0.5) * bound for _ in range(count)]
 
     def tensor(self, shape: tuple[int, ...]) -> Tensor:
@@ -138,6 +142,61 @@ def run(source: Source, *, seed: int = 0, channel_cap: Optional[int] = None) -> 
     ref.outputs["input"] = x
     ref.sequence(network.layers, x, "layers")
     return ref
+
+
+def influence(source: Source, layer: Optional[str] = None) -> list[tuple[int, int]]:
+    """Per spatial dim, the first and last input positions that change the centre unit
+    of ``layer``'s output (default: the last layer), found by running the network once
+    per input position on a one-hot input, with positive weights so nothing cancels.
+
+    An empirical check of the receptive field, independent of its recurrences; it costs
+    one forward pass per input position, so it is meant for small networks.
+    """
+    network = load(source)
+    shape = tuple(network.input)
+    dims = shape[:-1]
+    channels = shape[-1]
+
+    def centre_output(x: Tensor) -> Any:
+        ref = Reference(network.names, 0, None, positive=True)
+        ref.outputs["input"] = x
+        y = ref.sequence(network.layers, x, "layers")
+        if layer is not None:
+            y = ref.outputs[layer]
+        while isinstance(y, list) and y and isinstance(y[0], list):
+            y = y[(len(y) - 1) // 2]
+        return y
+
+    def one_hot(position: tuple[int, ...]) -> Tensor:
+        flat = [[0.0] * channels for _ in range(_count(dims))]
+        flat[_index(position, dims)] = [1.0 + c for c in range(channels)]
+        return from_grid(dims, flat) if dims else flat[0]
+
+    baseline = centre_output(one_hot_zero(dims, channels))
+    hits = [p for p in positions(dims)
+            if any(abs(a - b) > 1e-9 * (1 + abs(b)) for a, b in
+                   zip(centre_output(one_hot(p)), baseline))]
+    return [(min(p[d] for p in hits), max(p[d] for p in hits)) if hits else (0, -1)
+            for d in range(len(dims))]
+
+
+def one_hot_zero(dims: tuple[int, ...], channels: int) -> Tensor:
+    flat = [[0.0] * channels for _ in range(_count(dims))]
+    return from_grid(dims, flat) if dims else flat[0]
+
+
+def _count(dims: tuple[int, ...]) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _index(position: tuple[int, ...], dims: tuple[int, ...]) -> int:
+    index = 0
+    for p, n in zip(position, dims):
+        index = index * n + p
+    return index
 
 
 def choose_cap(network: Network, budget: int) -> tuple[Optional[int], Report]:
