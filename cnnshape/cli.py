@@ -57,8 +57,10 @@ def main() -> None:
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Show layers down to this depth (1 = top level); deeper composites are folded "
                    "into their subtotal rows.")
+@click.option("--rf", is_flag=True, help="Add receptive-field columns: size and stride (jump) in "
+              "input positions, per spatial dim (JSON always has them).")
 @_spec_errors
-def table(spec: str, fmt: str, depth: Optional[int]) -> None:
+def table(spec: str, fmt: str, depth: Optional[int], rf: bool) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
@@ -67,6 +69,7 @@ def table(spec: str, fmt: str, depth: Optional[int]) -> None:
     Example:
       cnnshape table specs/lenet.json
       cnnshape table specs/vgg16.json --format markdown --depth 1
+      cnnshape table specs/vgg16.json --rf
     """
     from . import render
     from .analysis import analyze
@@ -74,10 +77,12 @@ def table(spec: str, fmt: str, depth: Optional[int]) -> None:
 
     report = analyze(load(spec))
     if fmt == "table":
-        render.print_table(report, depth)
+        render.print_table(report, depth, rf)
+    elif fmt == "json":
+        click.echo(render.to_json(report, depth))
     else:
-        text = {"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt]
-        click.echo(text(report, depth), nl=fmt == "json")
+        text = {"csv": render.to_csv, "markdown": render.to_markdown}[fmt]
+        click.echo(text(report, depth, rf), nl=False)
     _warn(report.warnings)
 
 

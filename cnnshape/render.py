@@ -43,14 +43,35 @@ def layer_label(row: Row) -> str:
     return f"{indent}{row.name} ({text})"
 
 
-def cells(row: Row) -> tuple[str, str, str, str, str]:
-    return (layer_label(row), show_shape(tuple(row.output_shape)), f"{row.activation_size:,}",
+RF_HEADERS = ("RF size", "RF stride")
+
+
+def headers(rf: bool = False) -> tuple[str, ...]:
+    return HEADERS + RF_HEADERS if rf else HEADERS
+
+
+def cells(row: Row, rf: bool = False) -> tuple[str, ...]:
+    base = (layer_label(row), show_shape(tuple(row.output_shape)), f"{row.activation_size:,}",
             f"{row.params:,}", f"{row.macs:,}")
+    return base + rf_cells(row.receptive_field) if rf else base
 
 
-def total_cells(report: Report) -> tuple[str, str, str, str, str]:
-    return ("Total", show_shape(tuple(report.output_shape)), "", f"{report.totals.params:,}",
+def rf_cells(field: dict[str, Any]) -> tuple[str, str]:
+    """`212x212`, `32x32`; `whole input` after flatten or global pooling; `*` where merged
+    paths disagree on centres or jumps."""
+    if not field:
+        return ("", "")
+    if field.get("whole_input"):
+        return ("whole input", "")
+    mark = "" if field.get("aligned", True) else " *"
+    return ("x".join(f"{v:g}" for v in field["size"]) + mark,
+            "x".join(f"{v:g}" for v in field["stride"]))
+
+
+def total_cells(report: Report, rf: bool = False) -> tuple[str, ...]:
+    base = ("Total", show_shape(tuple(report.output_shape)), "", f"{report.totals.params:,}",
             f"{report.totals.macs:,}")
+    return base + ("", "") if rf else base
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -79,57 +100,67 @@ CSV_FIELDS = ("name", "type", "depth", "path", "details", "input_shape", "output
               "activation_size", "params", "non_trainable_params", "macs")
 
 
-def to_csv(report: Report, depth: Optional[int] = None) -> str:
+def to_csv(report: Report, depth: Optional[int] = None, rf: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow(CSV_FIELDS + (("rf_size", "rf_stride", "rf_start") if rf else ()))
     for row in visible(report, depth):
         values: list[Any] = [getattr(row, name) for name in CSV_FIELDS]
-        writer.writerow(["x".join(map(str, v)) if isinstance(v, list) else v for v in values])
+        if rf:
+            field = row.receptive_field
+            values += [field.get(key) or ("whole input" if key == "size" else "")
+                       for key in ("size", "stride", "start")]
+        writer.writerow(["x".join(f"{x:g}" for x in v) if isinstance(v, list) else v
+                         for v in values])
     return out.getvalue()
 
 
-def to_markdown(report: Report, depth: Optional[int] = None) -> str:
+def to_markdown(report: Report, depth: Optional[int] = None, rf: bool = False) -> str:
     lines = []
     if report.name:
         lines += [f"**{report.name}**", ""]
-    lines.append("| " + " | ".join(HEADERS) + " |")
-    lines.append("|---|---|---:|---:|---:|")
+    lines.append("| " + " | ".join(headers(rf)) + " |")
+    lines.append("|---|---|---:|---:|---:|" + ("---:|---:|" if rf else ""))
     for row in visible(report, depth):
-        label, *rest = (c.replace("|", "\\|") for c in cells(row))
+        label, *rest = (c.replace("|", "\\|") for c in cells(row, rf))
         lines.append("| " + " | ".join([label.replace("  ", "&nbsp;&nbsp;"), *rest]) + " |")
-    lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total_cells(report)) + " |")
+    lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total_cells(report, rf))
+                 + " |")
     lines.append("")
     lines += [f"{line}  " for line in summary_lines(report)]
     return "\n".join(lines) + "\n"
 
 
-def print_table(report: Report, depth: Optional[int] = None) -> None:
+def print_table(report: Report, depth: Optional[int] = None, rf: bool = False) -> None:
     """The course-style table on the terminal (plain when piped or NO_COLOR is set)."""
     from rich.console import Console
     from rich.table import Table
 
     console = _console(Console)
     shown = visible(report, depth)
-    body = [cells(row) for row in shown]
-    footer = total_cells(report)
+    body = [cells(row, rf) for row in shown]
+    footer = total_cells(report, rf)
     # Cells come aligned and with their one-space margins: with padding=0 and no
     # justification left to do, rich skips a Padding per cell and draws a 200-row
     # table in half the time.
-    widths = [max(len(c) for c in column) for column in zip(HEADERS, footer, *body)]
+    titles = headers(rf)
+    widths = [max(len(c) for c in column) for column in zip(titles, footer, *body)]
 
     def aligned(values: Sequence[str]) -> list[str]:
         return [f" {v:<{w}} " if i == 0 else f" {v:>{w}} "
                 for i, (v, w) in enumerate(zip(values, widths))]
 
     table = Table(title=report.name, show_footer=True, title_justify="left", padding=0)
-    for header, foot in zip(aligned(HEADERS), aligned(footer)):
+    for header, foot in zip(aligned(titles), aligned(footer)):
         table.add_column(header, footer=foot, no_wrap=True)
     for row, values in zip(shown, body):
         table.add_row(*aligned(values), style="bold" if row.composite else None)
     console.print(table, markup=False, highlight=False)
     for line in summary_lines(report):
         console.print(line, markup=False, highlight=False)
+    if rf and any(not r.receptive_field.get("aligned", True) for r in shown):
+        console.print("* the merged paths disagree on where units are centred or how far apart "
+                      "they are; the largest field is shown", markup=False, highlight=False)
 
 
 def _console(console_class: Any) -> Any:

@@ -182,3 +182,15 @@ def test_empirical_influence_equals_computed_field(spec: dict) -> None:
     except cnnshape.SpecError:
         return
     assert influence(spec) == computed_span(spec)
+
+
+def test_cli_rf_columns() -> None:
+    from click.testing import CliRunner
+
+    from cnnshape.cli import main
+
+    out = CliRunner().invoke(main, ["table", str(SPECS / "vgg16.json"), "--rf"]).output
+    assert "RF size" in out and "212x212" in out and "32x32" in out and "whole input" in out
+    md = CliRunner().invoke(main, ["table", str(SPECS / "lenet.json"), "--rf", "--format",
+                                   "markdown"]).output
+    assert "| RF size | RF stride |" in md and "| 5x5 | 1x1 |" in md
