@@ -108,10 +108,12 @@ class _ConvBase(LayerBase):
             if self.filters % self.groups:
                 raise LayerError(f"groups {self.groups} does not divide filters {self.filters}")
         filters, groups = conv_channels(cin, self.filters, self.groups, cap)
-        kernel = per_dim(self.kernel, dims, "kernel")
-        stride = per_dim(self.stride, dims, "stride")
-        dilation = per_dim(self.dilation, dims, "dilation")
-        return dims, cin, filters, groups, kernel, stride, dilation
+        return (dims, cin, filters, groups, *self._window(dims))
+
+    def _window(self, dims: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """Kernel, stride and dilation, one entry per spatial dim."""
+        return (per_dim(self.kernel, dims, "kernel"), per_dim(self.stride, dims, "stride"),
+                per_dim(self.dilation, dims, "dilation"))
 
     def _params(self, cin: int, filters: int, groups: int, kernel: tuple[int, ...]) -> int:
         return prod(kernel) * (cin // groups) * filters + (filters if self.bias else 0)
@@ -123,10 +125,15 @@ class Conv(_ConvBase):
     tag = "conv"
     padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
 
+    def _pads(self, dims: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
+              dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
+        """The dilated kernel's extent and the (before, after) padding, per spatial dim."""
+        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        return effective, resolve_pads(self.padding, dims, effective, stride)
+
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
-        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        pads = resolve_pads(self.padding, shape[:-1], effective, stride)
+        effective, pads = self._pads(shape[:-1], kernel, stride, dilation)
         out: list[int] = []
         notes: list[Optional[str]] = []
         for i, (n, e, s, (before, after)) in enumerate(zip(shape[:-1], effective, stride, pads)):
@@ -143,24 +150,16 @@ class Conv(_ConvBase):
                         per_dim_warnings(dims, notes))
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
-        nd = len(shape) - 1
-        kernel = per_dim(self.kernel, nd, "kernel")
-        stride = per_dim(self.stride, nd, "stride")
-        dilation = per_dim(self.dilation, nd, "dilation")
-        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        pads = resolve_pads(self.padding, shape[:-1], effective, stride)
+        kernel, stride, dilation = self._window(len(shape) - 1)
+        _, pads = self._pads(shape[:-1], kernel, stride, dilation)
         return field.window(kernel, stride, [p[0] for p in pads], dilation)
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
-        nd = len(dims)
-        kernel = per_dim(self.kernel, nd, "kernel")
-        stride = per_dim(self.stride, nd, "stride")
-        dilation = per_dim(self.dilation, nd, "dilation")
-        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        pads = resolve_pads(self.padding, dims, effective, stride)
+        kernel, stride, dilation = self._window(len(dims))
+        effective, pads = self._pads(dims, kernel, stride, dilation)
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads), tuple(p[1] for p in pads),
                                [0.0] * cin)
         grid_strides = strides_of(pdims)
@@ -250,9 +249,7 @@ class ConvTranspose(_ConvBase):
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
         nd = len(shape) - 1
-        kernel = per_dim(self.kernel, nd, "kernel")
-        stride = per_dim(self.stride, nd, "stride")
-        dilation = per_dim(self.dilation, nd, "dilation")
+        kernel, stride, dilation = self._window(nd)
         crops, _ = self._crops(nd, kernel, stride, dilation)
         return field.transposed(kernel, stride, [c[0] for c in crops], dilation)
 
@@ -261,9 +258,7 @@ class ConvTranspose(_ConvBase):
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
         nd = len(dims)
-        kernel = per_dim(self.kernel, nd, "kernel")
-        stride = per_dim(self.stride, nd, "stride")
-        dilation = per_dim(self.dilation, nd, "dilation")
+        kernel, stride, dilation = self._window(nd)
         crops, extra = self._crops(nd, kernel, stride, dilation)
         # The canvas reaches the last tap of the last input pixel.
         canvas_dims = tuple((n - 1) * s + (k - 1) * d + 1
