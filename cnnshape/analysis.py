@@ -13,6 +13,7 @@ from .errors import LayerError, SpecError
 from .fields import Shape
 from .layers import LayerBase
 from .gcpause import paused_gc
+from .memory import DTYPES, Trace, estimate, peak_live
 from .rf import RF, merge
 from .spec import Network, Source, load
 from .walk import GraphWalker, here
@@ -48,6 +49,10 @@ class Totals:
     total_params: int
     macs: int
     layers: int
+    activation_peak: int = 0
+    """Elements per sample alive at once during inference (liveness over the graph)."""
+    activations_stored: int = 0
+    """Elements per sample of every tensor of the forward pass (kept for training)."""
 
 
 @dataclass
@@ -61,6 +66,8 @@ class Report:
     totals: Totals
     warnings: list[str]
     channel_cap: Optional[int] = None
+    batch: int = 1
+    memory: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: name, input_shape, output_shape, layers, totals, warnings."""
@@ -73,18 +80,32 @@ class Report:
             # JSON-ready dict, without asdict's deep copy (a third of `--format json`'s time).
             "layers": [dict(vars(row)) for row in self.rows],
             "totals": dict(vars(self.totals)),
+            "memory": self.memory,
             "warnings": self.warnings,
         }
 
 
-def analyze(source: Source, *, channel_cap: Optional[int] = None) -> Report:
-    """Shapes, parameters and MACs of every layer.
+def analyze(source: Source, *, channel_cap: Optional[int] = None, batch: int = 1,
+            dtype: str = "float32") -> Report:
+    """Shapes, parameters, MACs, receptive fields and memory of every layer.
 
+    ``batch`` scales MACs and activation memory; ``dtype`` sets bytes per value.
     ``channel_cap`` limits every layer's channel count (the reference pass's budget);
     spatial geometry is unchanged. Raises SpecError for an invalid spec.
     """
+    if batch < 1 or dtype not in DTYPES:
+        raise ValueError(f"batch must be >= 1 and dtype one of {', '.join(DTYPES)}")
     with paused_gc():
-        return _analyze(load(source), channel_cap)
+        report = _analyze(load(source), channel_cap)
+    if batch != 1:
+        report.batch = batch
+        for row in report.rows:
+            row.macs *= batch
+        report.totals.macs *= batch
+    t = report.totals
+    report.memory = estimate(t.params, t.non_trainable_params, t.activation_peak,
+                             t.activations_stored, batch, dtype)
+    return report
 
 
 def _analyze(network: Network, channel_cap: Optional[int]) -> Report:
@@ -92,14 +113,17 @@ def _analyze(network: Network, channel_cap: Optional[int]) -> Report:
     if channel_cap is not None:
         input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
     walker = _Calculator(network.source, network.names, channel_cap)
-    start = Walked(input_shape, RF.of_input(len(input_shape) - 1))
+    start = Walked(input_shape, RF.of_input(len(input_shape) - 1), walker.tensor(input_shape))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
                            _size(input_shape), 0, 0, 0, receptive_field=start.rf.to_dict()))
     walker.outputs["input"] = start
-    output = walker.sequence(network.layers, start, "layers").shape
+    end = walker.sequence(network.layers, start, "layers")
+    output = end.shape
     params, frozen, macs = walker.sums
+    trace = Trace(walker.sizes, walker.ops, end.tensor)
     totals = Totals(params, frozen, params + frozen, macs,
-                    sum(1 for row in walker.rows if row.depth and not row.composite))
+                    sum(1 for row in walker.rows if row.depth and not row.composite),
+                    peak_live(trace), sum(walker.sizes))
     return Report(network.name, network.description, network.source, list(input_shape),
                   list(output), walker.rows, totals, walker.warnings, channel_cap)
 
@@ -117,6 +141,8 @@ class Walked:
 
     shape: Shape
     rf: RF
+    tensor: int
+    """Which tensor of the forward pass this is (for memory liveness)."""
 
 
 class _Calculator(GraphWalker):
@@ -130,6 +156,15 @@ class _Calculator(GraphWalker):
         self.warnings: list[str] = []
         self._depth = 1
         self.sums = [0, 0, 0]  # params, non-trainable, MACs of the composite being walked
+        self.sizes: list[int] = []
+        self.ops: list[tuple[list[int], int]] = []
+
+    def tensor(self, shape: Shape, inputs: Optional[list[int]] = None) -> int:
+        """A new tensor of the forward pass, made from ``inputs`` by the next op."""
+        self.sizes.append(_size(shape))
+        if inputs is not None:
+            self.ops.append((inputs, len(self.sizes) - 1))
+        return len(self.sizes) - 1
 
     def fail(self, where: str, problem: str) -> Exception:
         return SpecError([f"{self.source}: {where}: {problem}"])
@@ -147,7 +182,7 @@ class _Calculator(GraphWalker):
                 self._depth, self.sums = self._depth + 1, [0, 0, 0]
                 try:
                     walked = self.descend(layer, value, path)
-                    out, field = walked.shape, walked.rf
+                    out, field, tensor = walked.shape, walked.rf, walked.tensor
                     row.params, row.non_trainable_params, row.macs = self.sums
                 finally:
                     self._depth, self.sums = saved
@@ -156,6 +191,7 @@ class _Calculator(GraphWalker):
                 out = result.shape
                 field = layer.receptive([v.rf for v in value], shape) if layer.merges else \
                     layer.receptive(value.rf, shape)
+                tensor = -1
                 row.params, row.non_trainable_params, row.macs = \
                     result.params, result.non_trainable, result.macs
                 row.warnings = result.warnings
@@ -171,7 +207,10 @@ class _Calculator(GraphWalker):
         row.output_shape = list(out)
         row.activation_size = _size(out)
         row.receptive_field = field.to_dict()
-        return Walked(tuple(out), field)
+        if tensor < 0:
+            sources = [v.tensor for v in value] if layer.merges else [value.tensor]
+            tensor = self.tensor(tuple(out), sources)
+        return Walked(tuple(out), field, tensor)
 
     def add(self, values: list[Walked], labels: list[str]) -> Walked:
         shapes = [v.shape for v in values]
@@ -180,7 +219,8 @@ class _Calculator(GraphWalker):
             if shape != first:
                 raise LayerError(f"cannot add {labels[0]} output {_show(first)} and {label} "
                                  f"output {_show(shape)}: shapes differ")
-        return Walked(first, merge([v.rf for v in values]))
+        return Walked(first, merge([v.rf for v in values]),
+                      self.tensor(first, [v.tensor for v in values]))
 
     def concat(self, values: list[Walked], labels: list[str]) -> Walked:
         shapes = [v.shape for v in values]
@@ -189,8 +229,9 @@ class _Calculator(GraphWalker):
             if len(shape) != len(first) or shape[:-1] != first[:-1]:
                 raise LayerError(f"cannot concatenate {labels[0]} output {_show(first)} and "
                                  f"{label} output {_show(shape)}: spatial sizes differ")
-        return Walked((*first[:-1], sum(shape[-1] for shape in shapes)),
-                      merge([v.rf for v in values]))
+        out = (*first[:-1], sum(shape[-1] for shape in shapes))
+        return Walked(out, merge([v.rf for v in values]),
+                      self.tensor(out, [v.tensor for v in values]))
 
     def activate(self, function: Optional[str], value: Walked) -> Walked:
         return value

@@ -59,8 +59,12 @@ def main() -> None:
                    "into their subtotal rows.")
 @click.option("--rf", is_flag=True, help="Add receptive-field columns: size and stride (jump) in "
               "input positions, per spatial dim (JSON always has them).")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size: scales MACs and activation memory.")
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
+              default="float32", show_default=True, help="Bytes per value for memory figures.")
 @_spec_errors
-def table(spec: str, fmt: str, depth: Optional[int], rf: bool) -> None:
+def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype: str) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
@@ -70,12 +74,13 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool) -> None:
       cnnshape table specs/lenet.json
       cnnshape table specs/vgg16.json --format markdown --depth 1
       cnnshape table specs/vgg16.json --rf
+      cnnshape table specs/resnet50.json --batch 32 --dtype float16
     """
     from . import render
     from .analysis import analyze
     from .spec import load
 
-    report = analyze(load(spec))
+    report = analyze(load(spec), batch=batch, dtype=dtype)
     if fmt == "table":
         render.print_table(report, depth, rf)
     elif fmt == "json":

@@ -76,10 +76,16 @@ def total_cells(report: Report, rf: bool = False) -> tuple[str, ...]:
 
 def summary_lines(report: Report) -> list[str]:
     t = report.totals
-    return [f"Trainable params: {t.params:,}",
-            f"Non-trainable params: {t.non_trainable_params:,}",
-            f"Total params: {t.total_params:,}",
-            f"MACs: {t.macs:,} ({_si(t.macs)})"]
+    per = f" for a batch of {report.batch}" if report.batch != 1 else ""
+    lines = [f"Trainable params: {t.params:,}",
+             f"Non-trainable params: {t.non_trainable_params:,}",
+             f"Total params: {t.total_params:,}",
+             f"MACs{per}: {t.macs:,} ({_si(t.macs)}); FLOPs = 2 x MACs = {2 * t.macs:,}"]
+    if report.memory:
+        from .memory import lines as memory_lines
+
+        lines.extend(memory_lines(report.memory))
+    return lines
 
 
 def _si(value: int) -> str:
