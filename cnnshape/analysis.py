@@ -108,11 +108,11 @@ def analyze(source: Source, *, channel_cap: Optional[int] = None, batch: int = 1
     return report
 
 
-def _analyze(network: Network, channel_cap: Optional[int]) -> Report:
+def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False) -> Report:
     input_shape = tuple(network.input)
     if channel_cap is not None:
         input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
-    walker = _Calculator(network.source, network.names, channel_cap)
+    walker = _Calculator(network.source, network.names, channel_cap, lean)
     start = Walked(input_shape, RF.of_input(len(input_shape) - 1), walker.tensor(input_shape))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
                            _size(input_shape), 0, 0, 0, receptive_field=start.rf.to_dict()))
@@ -140,7 +140,7 @@ class Walked:
     """What the calculator carries from layer to layer."""
 
     shape: Shape
-    rf: RF
+    rf: Optional[RF]
     tensor: int
     """Which tensor of the forward pass this is (for memory liveness)."""
 
@@ -148,10 +148,13 @@ class Walked:
 class _Calculator(GraphWalker):
     """Walks shapes through the layers, recording rows in table order."""
 
-    def __init__(self, source: str, known: Collection[str], cap: Optional[int]) -> None:
+    def __init__(self, source: str, known: Collection[str], cap: Optional[int],
+                 lean: bool = False) -> None:
         super().__init__(known)
         self.source = source
         self.cap = cap
+        self.receptive = not lean
+        """Lean walks skip receptive fields and labels: sweeps evaluate 10k specs a second."""
         self.rows: list[Row] = []
         self.warnings: list[str] = []
         self._depth = 1
@@ -170,11 +173,10 @@ class _Calculator(GraphWalker):
         return SpecError([f"{self.source}: {where}: {problem}"])
 
     def visit(self, layer: LayerBase, value: Any, path: str, name: str, reads: list[str]) -> Walked:
-        where = here(path, layer, name)
         shape = [v.shape for v in value] if layer.merges else value.shape
         first = shape[0] if layer.merges else shape
-        row = Row(name, layer.kind, self._depth, path, layer.details(), list(first), [], 0, 0, 0,
-                  0, inputs=reads, composite=layer.composite)
+        row = Row(name, layer.kind, self._depth, path, layer.details() if self.receptive else "",
+                  list(first), [], 0, 0, 0, 0, inputs=reads, composite=layer.composite)
         self.rows.append(row)
         try:
             if layer.composite:
@@ -189,24 +191,32 @@ class _Calculator(GraphWalker):
             else:
                 result = layer.infer(shape, self.cap)
                 out = result.shape
-                field = layer.receptive([v.rf for v in value], shape) if layer.merges else \
-                    layer.receptive(value.rf, shape)
+                if not self.receptive:
+                    field = None
+                elif layer.merges:
+                    field = layer.receptive([v.rf for v in value], shape)
+                else:
+                    field = layer.receptive(value.rf, shape)
                 tensor = -1
                 row.params, row.non_trainable_params, row.macs = \
                     result.params, result.non_trainable, result.macs
                 row.warnings = result.warnings
-                self.warnings.extend(f"{self.source}: {where}: {w}" for w in result.warnings)
+                if result.warnings:
+                    where = here(path, layer, name)
+                    self.warnings.extend(f"{self.source}: {where}: {w}" for w in result.warnings)
         except LayerError as exc:
-            raise self.fail(where, str(exc)) from None
+            raise self.fail(here(path, layer, name), str(exc)) from None
         if any(d < 1 for d in out):
-            raise self.fail(where, f"a dimension reaches {min(out)}: output would be {list(out)}")
+            raise self.fail(here(path, layer, name),
+                            f"a dimension reaches {min(out)}: output would be {list(out)}")
         sums = self.sums
         sums[0] += row.params
         sums[1] += row.non_trainable_params
         sums[2] += row.macs
         row.output_shape = list(out)
         row.activation_size = _size(out)
-        row.receptive_field = field.to_dict()
+        if field is not None:
+            row.receptive_field = field.to_dict()
         if tensor < 0:
             sources = [v.tensor for v in value] if layer.merges else [value.tensor]
             tensor = self.tensor(tuple(out), sources)
@@ -219,7 +229,7 @@ class _Calculator(GraphWalker):
             if shape != first:
                 raise LayerError(f"cannot add {labels[0]} output {_show(first)} and {label} "
                                  f"output {_show(shape)}: shapes differ")
-        return Walked(first, merge([v.rf for v in values]),
+        return Walked(first, self._merge(values),
                       self.tensor(first, [v.tensor for v in values]))
 
     def concat(self, values: list[Walked], labels: list[str]) -> Walked:
@@ -230,8 +240,11 @@ class _Calculator(GraphWalker):
                 raise LayerError(f"cannot concatenate {labels[0]} output {_show(first)} and "
                                  f"{label} output {_show(shape)}: spatial sizes differ")
         out = (*first[:-1], sum(shape[-1] for shape in shapes))
-        return Walked(out, merge([v.rf for v in values]),
+        return Walked(out, self._merge(values),
                       self.tensor(out, [v.tensor for v in values]))
+
+    def _merge(self, values: list[Walked]) -> Optional[RF]:
+        return merge([v.rf for v in values]) if self.receptive else None  # type: ignore[misc]
 
     def activate(self, function: Optional[str], value: Walked) -> Walked:
         return value

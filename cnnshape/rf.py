@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
-Number = Fraction
+Number = Union[int, Fraction]
+"""Exact: ints while everything is whole (most networks), fractions where needed."""
+
+
+def _half(value: Number) -> Number:
+    if isinstance(value, int):
+        return value // 2 if value % 2 == 0 else Fraction(value, 2)
+    return value / 2
 
 
 @dataclass(frozen=True)
@@ -28,8 +35,7 @@ class RF:
 
     @staticmethod
     def of_input(dims: int) -> "RF":
-        one, zero = Fraction(1), Fraction(0)
-        return RF((one,) * dims, (one,) * dims, (zero,) * dims)
+        return RF((1,) * dims, (1,) * dims, (0,) * dims)
 
     def window(self, kernel: Sequence[int], stride: Sequence[Any], before: Sequence[int],
                dilation: Sequence[int]) -> "RF":
@@ -41,8 +47,8 @@ class RF:
                                        dilation):
             extent = d * (k - 1)
             size.append(r + extent * j)
-            jump.append(j * Fraction(s))
-            start.append(u + (Fraction(extent, 2) - p) * j)
+            jump.append(j * s)
+            start.append(u + _half((extent - 2 * p) * j))
         return RF(tuple(size), tuple(jump), tuple(start), aligned=self.aligned)
 
     def transposed(self, kernel: Sequence[int], stride: Sequence[int], crop: Sequence[int],
@@ -54,11 +60,11 @@ class RF:
         size, jump, start = [], [], []
         for r, j, u, k, s, c, d in zip(self.size, self.jump, self.start, kernel, stride, crop,
                                        dilation):
-            step = j / s
+            step = Fraction(j) / s
             extent = d * (k - 1)
             size.append(r + extent * step)
             jump.append(step)
-            start.append(u + (c - Fraction(extent, 2)) * step)
+            start.append(u + _half((2 * c - extent) * step))
         return RF(tuple(size), tuple(jump), tuple(start), aligned=self.aligned)
 
     def shifted(self, offsets: Sequence[int]) -> "RF":
@@ -73,7 +79,7 @@ class RF:
         """Nearest upsampling: each output copies one input unit; the jump divides."""
         if self.whole:
             return self
-        return RF(self.size, tuple(j / s for j, s in zip(self.jump, scale)), self.start,
+        return RF(self.size, tuple(Fraction(j) / s for j, s in zip(self.jump, scale)), self.start,
                   aligned=self.aligned)
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,7 +105,9 @@ def merge(fields: Sequence[RF]) -> RF:
     return RF(size, first.jump, first.start, aligned=aligned)
 
 
-def _num(value: Fraction) -> Any:
+def _num(value: Number) -> Any:
+    if isinstance(value, int):
+        return value
     return int(value) if value.denominator == 1 else float(value)
 
 
@@ -110,5 +118,5 @@ def show(value: Optional[RF], key: str) -> str:
     if value.whole:
         return "whole input"
     numbers = getattr(value, key)
-    text = "x".join(str(_num(v)) if v.denominator == 1 else f"{float(v):g}" for v in numbers)
+    text = "x".join(f"{_num(v):g}" for v in numbers)
     return text + ("" if value.aligned else " *")

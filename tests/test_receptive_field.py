@@ -111,7 +111,8 @@ def test_misaligned_paths_are_flagged() -> None:
 # ---------------------------------------------------------------- empirical
 
 
-def computed_span(spec: dict) -> list[tuple[int, int]]:
+def computed_span(spec: dict, clip: bool = True) -> list[tuple[int, int]]:
+    """The centre output unit's field in input positions (clipped to the input)."""
     report = cnnshape.analyze(spec)
     rf = report.rows[-1].receptive_field
     out = report.output_shape[:-1]
@@ -120,8 +121,8 @@ def computed_span(spec: dict) -> list[tuple[int, int]]:
                                        out):
         centre = Fraction(start) + ((o - 1) // 2) * Fraction(jump)
         half = Fraction(size - 1, 2)
-        lo, hi = centre - half, centre + half
-        spans.append((max(0, int(lo)), min(n - 1, int(hi))))
+        lo, hi = int(centre - half), int(centre + half)
+        spans.append((max(0, lo), min(n - 1, hi)) if clip else (lo, hi))
     return spans
 
 
@@ -174,14 +175,24 @@ def stacks(draw: st.DrawFn) -> dict:
     return {"input": [size] * dims + [2], "layers": layers or [{"type": "batchnorm"}]}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks())
 def test_empirical_influence_equals_computed_field(spec: dict) -> None:
     try:
         cnnshape.analyze(spec)
     except cnnshape.SpecError:
         return
-    assert influence(spec) == computed_span(spec)
+    found = influence(spec)
+    inside = all(0 <= lo and hi < n for (lo, hi), n in
+                 zip(computed_span(spec, clip=False), spec["input"][:-1]))
+    if inside:
+        assert found == computed_span(spec)
+    else:
+        # Part of the field lies in padding: the positions that matter are inside the
+        # clipped field, but with strides or dilation the outermost real input tap may
+        # sit a few positions in from the clipped edge.
+        assert all(c_lo <= lo and hi <= c_hi for (lo, hi), (c_lo, c_hi) in
+                   zip(found, computed_span(spec)))
 
 
 def test_cli_rf_columns() -> None:
