@@ -197,6 +197,53 @@ def verify(spec: str, budget: Optional[int], seed: int, fmt: str) -> None:
 
 
 @main.command()
+@click.argument("spec")
+@click.option("--set", "settings", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="A field to vary: LAYER.field=values or input=shapes; repeat for a grid.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
+              default="float32", show_default=True)
+@_spec_errors
+def sweep(spec: str, settings: tuple[str, ...], fmt: str, batch: int, dtype: str) -> None:
+    """Every combination of the --set values: output shape, params, MACs, peak memory.
+
+    Values are JSON (6, [3,3], "same" or a bare word), separated by commas. An invalid
+    combination gets its one-line error in its row; the sweep goes on.
+
+    \b
+    Example:
+      cnnshape sweep specs/lenet.json --set CONV1.filters=6,8,16 --set CONV1.kernel=3,5
+      cnnshape sweep specs/lenet.json --set input=[32,32,3],[64,64,3] --format csv
+    """
+    import json
+
+    from . import sweep as sweeping
+    from .spec import load
+
+    grid: dict[str, list[Any]] = {}
+    for setting in settings:
+        key, equals, values = setting.partition("=")
+        if not equals or not key or not values:
+            raise click.BadParameter(f"expected KEY=V1,V2,..., got {setting!r}",
+                                     param_hint="--set")
+        grid[key.strip()] = sweeping.parse_values(values)
+    report = sweeping.sweep(load(spec), grid, batch=batch, dtype=dtype)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    if fmt == "csv":
+        from .render import sweep_csv
+
+        click.echo(sweep_csv(report), nl=False)
+        return
+    from .render import print_sweep
+
+    print_sweep(report, batch, dtype)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of the spec format.
 

@@ -21,7 +21,7 @@ M = TypeVar("M", bound="Model")
 class Field:
     """One field: its core schema, default, description, JSON name and JSON Schema."""
 
-    __slots__ = ("schema", "default", "factory", "description", "alias", "json")
+    __slots__ = ("schema", "default", "factory", "description", "alias", "json", "_validator")
 
     def __init__(self, schema: cs.CoreSchema, *, default: Any = REQUIRED,
                  factory: Optional[Any] = None, description: str = "",
@@ -32,6 +32,13 @@ class Field:
         self.description = description
         self.alias = alias
         self.json = json
+        self._validator: Optional[SchemaValidator] = None
+
+    def check(self, value: Any) -> Any:
+        """One value, validated as the field would validate it in a spec."""
+        if self._validator is None:
+            self._validator = SchemaValidator(self.schema)
+        return self._validator.validate_python(value)
 
     @property
     def required(self) -> bool:

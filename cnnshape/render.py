@@ -16,6 +16,7 @@ from .fields import show_shape
 
 if TYPE_CHECKING:
     from .dense_compare import DenseReport
+    from .sweep import SweepReport
     from .reference import Verification
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -226,3 +227,43 @@ def print_verification(result: "Verification") -> None:
         f"{sum(not c.ok for c in result.checks)} layer(s) disagree"
     console.print(f"{len(result.checks)} layers, {verdict}; {result.run_macs:,} MACs in "
                   f"{result.seconds:.2f} s ({rate:.1f} M MACs/s)", highlight=False)
+
+
+SWEEP_FIELDS = ("output_shape", "params", "macs", "peak_memory_bytes", "error")
+
+
+def sweep_csv(report: "SweepReport") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*report.keys, *SWEEP_FIELDS])
+    for row in report.rows:
+        values = [*(json.dumps(row.values[k]) if isinstance(row.values[k], list)
+                    else row.values[k] for k in report.keys),
+                  *(getattr(row, f) for f in SWEEP_FIELDS)]
+        writer.writerow(["x".join(map(str, v)) if isinstance(v, list) else
+                         ("" if v is None else v) for v in values])
+    return out.getvalue()
+
+
+def print_sweep(report: "SweepReport", batch: int, dtype: str) -> None:
+    """One row per combination; an invalid one shows its error instead of numbers."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .memory import mib
+
+    console = _console(Console)
+    table = Table(title=f"{len(report.rows)} combinations (batch {batch}, {dtype})",
+                  title_justify="left")
+    for key in report.keys:
+        table.add_column(key, no_wrap=True)
+    for header in ("Output shape", "# Parameters", "MACs", "Peak memory"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for row in report.rows:
+        values = [json.dumps(row.values[k]) for k in report.keys]
+        if row.error is not None:
+            table.add_row(*values, row.error.split(": ", 1)[-1], "", "", "")
+            continue
+        table.add_row(*values, show_shape(tuple(row.output_shape or ())), f"{row.params:,}",
+                      f"{row.macs:,}", mib(row.peak_memory_bytes or 0))
+    console.print(table, markup=False, highlight=False)
