@@ -63,8 +63,17 @@ def main() -> None:
               help="Batch size: scales MACs and activation memory.")
 @click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
               default="float32", show_default=True, help="Bytes per value for memory figures.")
+@click.option("--columns", default=None, metavar="C1,C2,...",
+              help="Table/Markdown columns, from: layer, shape, size, params, macs, flops, memory, "
+                   "rf_size, rf_stride [default: layer,shape,size,params,macs].")
+@click.option("--units", type=click.Choice(["exact", "human"]), default="exact",
+              show_default=True, help="exact integers, or human units (1.8 G, 25.6 M); JSON and "
+                                      "CSV are always exact.")
+@click.option("--layout", type=click.Choice(["hwc", "chw"]), default="hwc", show_default=True,
+              help="Show shapes channels-last (as the spec) or channels-first (as PyTorch).")
 @_spec_errors
-def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype: str) -> None:
+def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype: str,
+          columns: Optional[str], units: str, layout: str) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
@@ -75,19 +84,32 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
       cnnshape table specs/vgg16.json --format markdown --depth 1
       cnnshape table specs/vgg16.json --rf
       cnnshape table specs/resnet50.json --batch 32 --dtype float16
+      cnnshape table specs/resnet50.json --columns layer,shape,params,flops --units human
     """
     from . import render
     from .analysis import analyze
     from .spec import load
 
+    chosen = render.DEFAULT_COLUMNS
+    if columns:
+        chosen = tuple(c.strip() for c in columns.split(",") if c.strip())
+        unknown = [c for c in chosen if c not in render.COLUMNS]
+        if unknown or not chosen:
+            raise click.BadParameter(f"unknown column(s) {', '.join(unknown) or '(none)'}; "
+                                     f"choose from {', '.join(render.COLUMNS)}",
+                                     param_hint="--columns")
+    if rf:
+        chosen += tuple(c for c in ("rf_size", "rf_stride") if c not in chosen)
+    view = render.View(chosen, units == "human", layout == "chw")
     report = analyze(load(spec), batch=batch, dtype=dtype)
     if fmt == "table":
-        render.print_table(report, depth, rf)
+        render.print_table(report, depth, view)
     elif fmt == "json":
         click.echo(render.to_json(report, depth))
+    elif fmt == "csv":
+        click.echo(render.to_csv(report, depth, rf), nl=False)
     else:
-        text = {"csv": render.to_csv, "markdown": render.to_markdown}[fmt]
-        click.echo(text(report, depth, rf), nl=False)
+        click.echo(render.to_markdown(report, depth, view), nl=False)
     _warn(report.warnings)
 
 

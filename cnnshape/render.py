@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from .analysis import Report, Row
 from .fields import show_shape
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .reference import Verification
 
 FORMATS = ("table", "json", "csv", "markdown")
+DEFAULT_COLUMNS = ("layer", "shape", "size", "params", "macs")
 HEADERS = ("Layer", "Activation shape", "Activation size", "# Parameters", "MACs")
 
 
@@ -44,17 +46,23 @@ def layer_label(row: Row) -> str:
     return f"{indent}{row.name} ({text})"
 
 
-RF_HEADERS = ("RF size", "RF stride")
+@dataclass
+class View:
+    """What the table and Markdown show: which columns, exact or human units, layout."""
 
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    human: bool = False
+    chw: bool = False
 
-def headers(rf: bool = False) -> tuple[str, ...]:
-    return HEADERS + RF_HEADERS if rf else HEADERS
+    def number(self, value: int) -> str:
+        return _si(value) if self.human else f"{value:,}"
 
-
-def cells(row: Row, rf: bool = False) -> tuple[str, ...]:
-    base = (layer_label(row), show_shape(tuple(row.output_shape)), f"{row.activation_size:,}",
-            f"{row.params:,}", f"{row.macs:,}")
-    return base + rf_cells(row.receptive_field) if rf else base
+    def shape(self, shape: Sequence[int]) -> str:
+        """Channels-last as the spec is; `chw` shows PyTorch's (C, H, W)."""
+        dims = tuple(shape)
+        if self.chw and len(dims) > 1:
+            dims = (dims[-1], *dims[:-1])
+        return show_shape(dims)
 
 
 def rf_cells(field: dict[str, Any]) -> tuple[str, str]:
@@ -69,10 +77,47 @@ def rf_cells(field: dict[str, Any]) -> tuple[str, str]:
             "x".join(f"{v:g}" for v in field["stride"]))
 
 
-def total_cells(report: Report, rf: bool = False) -> tuple[str, ...]:
-    base = ("Total", show_shape(tuple(report.output_shape)), "", f"{report.totals.params:,}",
-            f"{report.totals.macs:,}")
-    return base + ("", "") if rf else base
+def _bytes_per_sample(report: Report) -> int:
+    memory = report.memory or {}
+    return memory.get("bytes_per_value", 4) * memory.get("batch", 1)
+
+
+# name: (header, the cell of a row, the cell of the totals line)
+COLUMNS: dict[str, tuple[str, Callable[[Row, Report, View], str], Callable[[Report, View], str]]] = {
+    "layer": ("Layer", lambda r, rep, v: layer_label(r), lambda rep, v: "Total"),
+    "shape": ("Activation shape", lambda r, rep, v: v.shape(r.output_shape),
+              lambda rep, v: v.shape(rep.output_shape)),
+    "size": ("Activation size", lambda r, rep, v: v.number(r.activation_size),
+             lambda rep, v: ""),
+    "params": ("# Parameters", lambda r, rep, v: v.number(r.params),
+               lambda rep, v: v.number(rep.totals.params)),
+    "macs": ("MACs", lambda r, rep, v: v.number(r.macs), lambda rep, v: v.number(rep.totals.macs)),
+    "flops": ("FLOPs (2 x MACs)", lambda r, rep, v: v.number(2 * r.macs),
+              lambda rep, v: v.number(2 * rep.totals.macs)),
+    "memory": ("Activation memory", lambda r, rep, v: _mib(r.activation_size * _bytes_per_sample(rep)),
+               lambda rep, v: "peak " + _mib(rep.memory.get("inference_peak_activation_bytes", 0))),
+    "rf_size": ("RF size", lambda r, rep, v: rf_cells(r.receptive_field)[0], lambda rep, v: ""),
+    "rf_stride": ("RF stride", lambda r, rep, v: rf_cells(r.receptive_field)[1],
+                  lambda rep, v: ""),
+}
+
+
+def _mib(value: int) -> str:
+    from .memory import mib
+
+    return mib(value)
+
+
+def headers(view: View) -> list[str]:
+    return [COLUMNS[c][0] for c in view.columns]
+
+
+def cells(row: Row, report: Report, view: View) -> list[str]:
+    return [COLUMNS[c][1](row, report, view) for c in view.columns]
+
+
+def total_cells(report: Report, view: View) -> list[str]:
+    return [COLUMNS[c][2](report, view) for c in view.columns]
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -90,9 +135,10 @@ def summary_lines(report: Report) -> list[str]:
 
 
 def _si(value: int) -> str:
-    for unit, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+    """Human units, 1000-based as MACs and parameter counts are quoted: 1.8 G, 25.6 M."""
+    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
         if value >= scale:
-            return f"{value / scale:.3f} {unit}"
+            return f"{value / scale:.1f} {unit}"
     return str(value)
 
 
@@ -122,40 +168,44 @@ def to_csv(report: Report, depth: Optional[int] = None, rf: bool = False) -> str
     return out.getvalue()
 
 
-def to_markdown(report: Report, depth: Optional[int] = None, rf: bool = False) -> str:
+def to_markdown(report: Report, depth: Optional[int] = None, view: Optional[View] = None) -> str:
+    view = view or View()
     lines = []
     if report.name:
         lines += [f"**{report.name}**", ""]
-    lines.append("| " + " | ".join(headers(rf)) + " |")
-    lines.append("|---|---|---:|---:|---:|" + ("---:|---:|" if rf else ""))
+    lines.append("| " + " | ".join(headers(view)) + " |")
+    lines.append("|" + "|".join("---" if c == "layer" else "---:" for c in view.columns) + "|")
     for row in visible(report, depth):
-        label, *rest = (c.replace("|", "\\|") for c in cells(row, rf))
-        lines.append("| " + " | ".join([label.replace("  ", "&nbsp;&nbsp;"), *rest]) + " |")
-    lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total_cells(report, rf))
+        texts = [c.replace("|", "\\|") for c in cells(row, report, view)]
+        lines.append("| " + " | ".join(t.replace("  ", "&nbsp;&nbsp;") for t in texts) + " |")
+    lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total_cells(report, view))
                  + " |")
     lines.append("")
     lines += [f"{line}  " for line in summary_lines(report)]
     return "\n".join(lines) + "\n"
 
 
-def print_table(report: Report, depth: Optional[int] = None, rf: bool = False) -> None:
+def print_table(report: Report, depth: Optional[int] = None,
+                view: Optional[View] = None) -> None:
     """The course-style table on the terminal (plain when piped or NO_COLOR is set)."""
     from rich.console import Console
     from rich.table import Table
 
+    view = view or View()
     console = _console(Console)
     shown = visible(report, depth)
-    body = [cells(row, rf) for row in shown]
-    footer = total_cells(report, rf)
+    body = [cells(row, report, view) for row in shown]
+    footer = total_cells(report, view)
     # Cells come aligned and with their one-space margins: with padding=0 and no
     # justification left to do, rich skips a Padding per cell and draws a 200-row
     # table in half the time.
-    titles = headers(rf)
+    titles = headers(view)
     widths = [max(len(c) for c in column) for column in zip(titles, footer, *body)]
+    left = [c == "layer" for c in view.columns]
 
     def aligned(values: Sequence[str]) -> list[str]:
-        return [f" {v:<{w}} " if i == 0 else f" {v:>{w}} "
-                for i, (v, w) in enumerate(zip(values, widths))]
+        return [f" {v:<{w}} " if is_left else f" {v:>{w}} "
+                for v, w, is_left in zip(values, widths, left)]
 
     table = Table(title=report.name, show_footer=True, title_justify="left", padding=0)
     for header, foot in zip(aligned(titles), aligned(footer)):
@@ -165,7 +215,8 @@ def print_table(report: Report, depth: Optional[int] = None, rf: bool = False) -
     console.print(table, markup=False, highlight=False)
     for line in summary_lines(report):
         console.print(line, markup=False, highlight=False)
-    if rf and any(not r.receptive_field.get("aligned", True) for r in shown):
+    if "rf_size" in view.columns and any(not r.receptive_field.get("aligned", True)
+                                         for r in shown):
         console.print("* the merged paths disagree on where units are centred or how far apart "
                       "they are; the largest field is shown", markup=False, highlight=False)
 
