@@ -7,6 +7,7 @@ problem in a chain of shapes stops the walk: later shapes would be guesses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Collection, Optional
 
 from .errors import LayerError, SpecError
@@ -19,7 +20,7 @@ from .spec import Network, Source, load
 from .walk import GraphWalker, here
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One layer of the report; a composite's numbers are the sums of its children."""
 
@@ -36,10 +37,19 @@ class Row:
     macs: int
     inputs: list[str] = field(default_factory=list)
     """The layers read instead of the previous one (``from``, ``merge``)."""
-    receptive_field: dict[str, Any] = field(default_factory=dict)
+    receptive_field: Mapping[str, Any] = field(default_factory=dict)
     """Per spatial dim: size, stride (jump) and start (centre of the first unit's field)."""
     warnings: list[str] = field(default_factory=list)
     composite: bool = False
+
+
+ROW_FIELDS = tuple(Row.__dataclass_fields__)
+
+
+def _row_dict(row: Row) -> dict[str, Any]:
+    data = {name: getattr(row, name) for name in ROW_FIELDS}
+    data["receptive_field"] = dict(row.receptive_field)
+    return data
 
 
 @dataclass
@@ -78,7 +88,7 @@ class Report:
             "output_shape": self.output_shape,
             # Rows hold only numbers, strings and lists of them: a shallow copy is a
             # JSON-ready dict, without asdict's deep copy (a third of `--format json`'s time).
-            "layers": [dict(vars(row)) for row in self.rows],
+            "layers": [_row_dict(row) for row in self.rows],
             "totals": dict(vars(self.totals)),
             "memory": self.memory,
             "warnings": self.warnings,
@@ -115,7 +125,7 @@ def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False) -
     walker = _Calculator(network.source, network.names, channel_cap, lean)
     start = Walked(input_shape, RF.of_input(len(input_shape) - 1), walker.tensor(input_shape))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
-                           _size(input_shape), 0, 0, 0, receptive_field=start.rf.to_dict()))
+                           _size(input_shape), 0, 0, 0, receptive_field=start.rf))
     walker.outputs["input"] = start
     end = walker.sequence(network.layers, start, "layers")
     output = end.shape
@@ -135,7 +145,7 @@ def _size(shape: Shape) -> int:
     return n
 
 
-@dataclass
+@dataclass(slots=True)
 class Walked:
     """What the calculator carries from layer to layer."""
 
@@ -206,21 +216,24 @@ class _Calculator(GraphWalker):
                     self.warnings.extend(f"{self.source}: {where}: {w}" for w in result.warnings)
         except LayerError as exc:
             raise self.fail(here(path, layer, name), str(exc)) from None
-        if any(d < 1 for d in out):
+        if min(out, default=1) < 1:
             raise self.fail(here(path, layer, name),
                             f"a dimension reaches {min(out)}: output would be {list(out)}")
         sums = self.sums
         sums[0] += row.params
         sums[1] += row.non_trainable_params
         sums[2] += row.macs
+        out = tuple(out)
         row.output_shape = list(out)
-        row.activation_size = _size(out)
+        size = row.activation_size = _size(out)
         if field is not None:
-            row.receptive_field = field.to_dict()
+            row.receptive_field = field
         if tensor < 0:
-            sources = [v.tensor for v in value] if layer.merges else [value.tensor]
-            tensor = self.tensor(tuple(out), sources)
-        return Walked(tuple(out), field, tensor)
+            self.sizes.append(size)
+            tensor = len(self.sizes) - 1
+            self.ops.append(([v.tensor for v in value] if layer.merges else [value.tensor],
+                             tensor))
+        return Walked(out, field, tensor)
 
     def add(self, values: list[Walked], labels: list[str]) -> Walked:
         shapes = [v.shape for v in values]

@@ -9,6 +9,7 @@ fractions: transposed convolutions and upsampling make the jump fractional.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Optional, Sequence, Union
@@ -23,8 +24,11 @@ def _half(value: Number) -> Number:
     return value / 2
 
 
-@dataclass(frozen=True)
-class RF:
+@dataclass(slots=True, eq=False)
+class RF(Mapping[str, Any]):
+    """Also a read-only mapping, as the JSON report shows it (``rf["size"]``): rows keep
+    the object and convert only when a report is serialised."""
+
     size: tuple[Number, ...]
     jump: tuple[Number, ...]
     start: tuple[Number, ...]
@@ -83,11 +87,28 @@ class RF:
                   aligned=self.aligned)
 
     def to_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+    _KEYS = ("size", "stride", "start", "whole_input", "aligned")
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "whole_input":
+            return self.whole
+        if key == "aligned":
+            return self.aligned
+        if key not in ("size", "stride", "start"):
+            raise KeyError(key)
         if self.whole:
-            return {"whole_input": True, "size": None, "stride": None, "start": None}
-        return {"size": [_num(v) for v in self.size], "stride": [_num(v) for v in self.jump],
-                "start": [_num(v) for v in self.start], "whole_input": False,
-                "aligned": self.aligned}
+            return None
+        return _nums(self.jump if key == "stride" else getattr(self, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 WHOLE = RF((), (), (), whole=True)
@@ -103,6 +124,12 @@ def merge(fields: Sequence[RF]) -> RF:
         f.jump == first.jump and f.start == first.start for f in fields[1:])
     size = tuple(max(sizes) for sizes in zip(*(f.size for f in fields)))
     return RF(size, first.jump, first.start, aligned=aligned)
+
+
+def _nums(values: tuple[Number, ...]) -> list[Any]:
+    if all(type(v) is int for v in values):
+        return list(values)
+    return [_num(v) for v in values]
 
 
 def _num(value: Number) -> Any:

@@ -8,6 +8,7 @@ TensorFlow/Keras's: output ceil(n/s), the odd pixel of padding going after.
 from __future__ import annotations
 
 from itertools import chain, product
+from functools import lru_cache
 from math import gcd
 from operator import mul
 from typing import TYPE_CHECKING, Optional, Union
@@ -40,6 +41,15 @@ def resolve_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...
     if padding == "valid":
         return [(0, 0)] * len(dims)
     return [(p, p) for p in per_dim(padding, len(dims), "padding")]  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)
+def _window_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...],
+                 kernel: tuple[int, ...], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
+    """Cached: networks repeat the same few geometries thousands of times."""
+    effective = tuple([d * (k - 1) + 1 for k, d in zip(kernel, dilation)])
+    return effective, resolve_pads(padding, dims, effective, stride)
 
 
 def dropped_warning(span: int, stride: int, after: int) -> Optional[str]:
@@ -128,8 +138,7 @@ class Conv(_ConvBase):
     def _pads(self, dims: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
               dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
         """The dilated kernel's extent and the (before, after) padding, per spatial dim."""
-        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        return effective, resolve_pads(self.padding, dims, effective, stride)
+        return _window_pads(self.padding, tuple(dims), kernel, stride, dilation)
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
