@@ -96,17 +96,18 @@ class Report:
 
 
 def analyze(source: Source, *, channel_cap: Optional[int] = None, batch: int = 1,
-            dtype: str = "float32") -> Report:
+            dtype: str = "float32", receptive: bool = True) -> Report:
     """Shapes, parameters, MACs, receptive fields and memory of every layer.
 
-    ``batch`` scales MACs and activation memory; ``dtype`` sets bytes per value.
+    ``batch`` scales MACs and activation memory; ``dtype`` sets bytes per value;
+    ``receptive=False`` leaves receptive fields out (rows get an empty mapping).
     ``channel_cap`` limits every layer's channel count (the reference pass's budget);
     spatial geometry is unchanged. Raises SpecError for an invalid spec.
     """
     if batch < 1 or dtype not in DTYPES:
         raise ValueError(f"batch must be >= 1 and dtype one of {', '.join(DTYPES)}")
     with paused_gc():
-        report = _analyze(load(source), channel_cap)
+        report = _analyze(load(source), channel_cap, receptive=receptive)
     if batch != 1:
         report.batch = batch
         for row in report.rows:
@@ -118,14 +119,16 @@ def analyze(source: Source, *, channel_cap: Optional[int] = None, batch: int = 1
     return report
 
 
-def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False) -> Report:
+def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False,
+             receptive: bool = True) -> Report:
     input_shape = tuple(network.input)
     if channel_cap is not None:
         input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
-    walker = _Calculator(network.source, network.names, channel_cap, lean)
-    start = Walked(input_shape, RF.of_input(len(input_shape) - 1), walker.tensor(input_shape))
+    walker = _Calculator(network.source, network.names, channel_cap, lean, receptive)
+    start = Walked(input_shape, RF.of_input(len(input_shape) - 1) if walker.receptive else None,
+                   walker.tensor(input_shape))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
-                           _size(input_shape), 0, 0, 0, receptive_field=start.rf))
+                           _size(input_shape), 0, 0, 0, receptive_field=start.rf or {}))
     walker.outputs["input"] = start
     end = walker.sequence(network.layers, start, "layers")
     output = end.shape
@@ -159,12 +162,13 @@ class _Calculator(GraphWalker):
     """Walks shapes through the layers, recording rows in table order."""
 
     def __init__(self, source: str, known: Collection[str], cap: Optional[int],
-                 lean: bool = False) -> None:
+                 lean: bool = False, receptive: bool = True) -> None:
         super().__init__(known)
         self.source = source
         self.cap = cap
-        self.receptive = not lean
-        """Lean walks skip receptive fields and labels: sweeps evaluate 10k specs a second."""
+        self.labels = not lean
+        """Lean walks skip labels and receptive fields: sweeps evaluate 10k specs a second."""
+        self.receptive = receptive and not lean
         self.rows: list[Row] = []
         self.warnings: list[str] = []
         self._depth = 1
@@ -185,7 +189,7 @@ class _Calculator(GraphWalker):
     def visit(self, layer: LayerBase, value: Any, path: str, name: str, reads: list[str]) -> Walked:
         shape = [v.shape for v in value] if layer.merges else value.shape
         first = shape[0] if layer.merges else shape
-        row = Row(name, layer.kind, self._depth, path, layer.details() if self.receptive else "",
+        row = Row(name, layer.kind, self._depth, path, layer.details() if self.labels else "",
                   list(first), [], 0, 0, 0, 0, inputs=reads, composite=layer.composite)
         self.rows.append(row)
         try:

@@ -101,7 +101,9 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
     if rf:
         chosen += tuple(c for c in ("rf_size", "rf_stride") if c not in chosen)
     view = render.View(chosen, units == "human", layout == "chw")
-    report = analyze(load(spec), batch=batch, dtype=dtype)
+    # Receptive fields cost a tenth of the analysis: only where they are shown.
+    fields = fmt == "json" or rf or any(c.startswith("rf_") for c in chosen)
+    report = analyze(load(spec), batch=batch, dtype=dtype, receptive=fields)
     if fmt == "table":
         render.print_table(report, depth, view)
     elif fmt == "json":
