@@ -18,7 +18,7 @@ from .errors import SpecError
 from .layers import LayerBase
 from .layers.activation import activate
 from .spec import Network, Source, load
-from .tensor import Tensor, from_grid, measure, positions
+from .tensor import Tensor, TooLarge, from_grid, measure, positions
 from .walk import GraphWalker
 
 DEFAULT_BUDGET = 20_000_000
@@ -226,7 +226,11 @@ def verify(source: Source, *, budget: int = DEFAULT_BUDGET, seed: int = 0) -> Ve
                          f"{cap or 'all'} channel(s) per layer: about {cost:,} operations against a "
                          f"budget of {budget:,} MACs (raise --budget to run it anyway)"])
     started = time.perf_counter()
-    ref = run(network, seed=seed, channel_cap=cap)
+    try:
+        ref = run(network, seed=seed, channel_cap=cap)
+    except (TooLarge, MemoryError) as exc:
+        raise SpecError([f"{network.source}: too large for the reference pass: "
+                         f"{exc or 'out of memory'}"]) from None
     seconds = time.perf_counter() - started
     if [row.name for row in expected.rows] != [name for _, name, _ in ref.records]:
         raise AssertionError("the reference pass visited other layers than the calculator")

@@ -223,9 +223,10 @@ def print_table(report: Report, depth: Optional[int] = None,
 
 def _console(console_class: Any) -> Any:
     """Wide enough never to wrap a number when the output is not a terminal."""
-    console = console_class()
+    # markup=False: names and titles come from specs and are shown as written.
+    console = console_class(markup=False)
     if not console.is_terminal:
-        console = console_class(width=max(console.width, 200), no_color=True)
+        console = console_class(width=max(console.width, 200), no_color=True, markup=False)
     return console
 
 
@@ -260,6 +261,7 @@ def print_verification(result: "Verification") -> None:
     """verify: the calculator's shape against the reference pass's, per layer."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = _console(Console)
     table = Table(title="Reference forward pass", title_justify="left")
@@ -267,7 +269,7 @@ def print_verification(result: "Verification") -> None:
         table.add_column(header, no_wrap=True)
     for check in result.checks:
         indent = "  " * max(check.depth - 1, 0)
-        mark = "[green]✓[/green]" if check.ok else "[red]✗ mismatch[/red]"
+        mark = Text("✓", style="green") if check.ok else Text("✗ mismatch", style="red")
         table.add_row(f"{indent}{check.name}", show_shape(check.expected),
                       show_shape(check.produced), mark)
     console.print(table)

@@ -317,12 +317,12 @@ def _json_kind(value: Any) -> str:
 def site(path: str, layer: Any) -> str:
     """`layers[3] (conv "CONV2")`: where a problem is, as every message names it."""
     if isinstance(layer, LayerBase):
-        return f'{path} ({layer.kind} "{layer.name}")'
+        return f"{path} ({layer.kind} {json.dumps(layer.name)})"
     if isinstance(layer, dict):
         kind = layer.get("type")
-        label = kind if isinstance(kind, str) else "layer"
+        label = kind if isinstance(kind, str) and kind.isprintable() else "layer"
         name = layer.get("name")
-        return f'{path} ({label} "{name}")' if isinstance(name, str) else f"{path} ({label})"
+        return f"{path} ({label} {json.dumps(name)})" if isinstance(name, str) else f"{path} ({label})"
     return path
 
 
@@ -339,9 +339,9 @@ def _message(error: Any, rest: list[Any]) -> str:
     got = error.get("input")
     field = _field_text(rest)
     if kind == "missing":
-        return f"missing required field \"{field}\""
+        return f"missing required field {json.dumps(field)}"
     if kind == "extra_forbidden":
-        return f"unknown field \"{field}\""
+        return f"unknown field {json.dumps(field)}"
     if kind == "union_tag_invalid":
         return f"unknown layer type {json.dumps(ctx.get('tag'))} (known: {', '.join(TYPE_NAMES)})"
     if kind == "union_tag_not_found":
@@ -398,8 +398,26 @@ def iter_layers(layers: list[Any], path: str = "layers") -> Iterator[tuple[str, 
             stack.append((f"{here}.{where}", children, 0))
 
 
+MAX_LAYERS = 10_000_000
+"""Layers a spec may expand to (repeats multiplied out): a report row each."""
+
+
+def _expanded_count(layers: list[Any]) -> int:
+    """Layers after repeats are multiplied out, without expanding them."""
+    total = 0
+    for layer in layers:
+        inner = sum(_expanded_count(children) for _, children in layer.children())
+        total += 1 + inner * (layer.times if layer.kind == "repeat" else 1)
+        if total > MAX_LAYERS:
+            break
+    return total
+
+
 def _name_layers(network: Network, where: str) -> None:
     """Give unnamed layers `type_N` names and refuse duplicates (after repeat's suffixes)."""
+    if _expanded_count(network.layers) > MAX_LAYERS:
+        raise SpecError([f"{where}: repeats expand the network to more than {MAX_LAYERS:,} "
+                         "layers; that is more rows than any report can show"])
     everything = list(iter_layers(network.layers))
     taken = {layer.name for _, layer in everything if layer.name is not None}
     counters: dict[str, int] = {}
@@ -418,7 +436,7 @@ def _name_layers(network: Network, where: str) -> None:
     problems = []
     for path, name, layer in _expanded(network.layers, "layers", ""):
         if name in seen:
-            problems.append(f"{where}: {site(path, layer)}: duplicate name \"{name}\" "
+            problems.append(f"{where}: {site(path, layer)}: duplicate name {json.dumps(name)} "
                             f"(also used by {seen[name]})")
         else:
             seen[name] = path

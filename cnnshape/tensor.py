@@ -11,6 +11,13 @@ from itertools import product as cartesian
 from typing import Any
 
 Tensor = Any  # nested lists of floats
+
+MAX_GRID = 50_000_000
+"""Positions a padded grid may have; "same" padding of a huge kernel would exhaust memory."""
+
+
+class TooLarge(ValueError):
+    """The reference pass would need more memory than any budget allows."""
 Grid = tuple[tuple[int, ...], list[list[float]]]
 
 
@@ -84,6 +91,8 @@ def pad_grid(grid: Grid, before: tuple[int, ...], after: tuple[int, ...], fill: 
     if not any(before) and not any(after):
         return grid
     new_dims = tuple(n + b + a for n, b, a in zip(dims, before, after))
+    if _size(new_dims) > MAX_GRID:
+        raise TooLarge(f"a padded input of {'x'.join(map(str, new_dims))} positions")
     new_strides = strides_of(new_dims)
     out = [fill] * _size(new_dims)
     for index, src in zip(cartesian(*(range(n) for n in dims)), pix):

@@ -7,6 +7,7 @@ being visited (``layers[5].body[1]``), the repetition suffix of names inside a
 
 from __future__ import annotations
 
+import json
 from typing import Any, Collection, Optional
 
 from .errors import LayerError
@@ -15,7 +16,7 @@ from .layers import LayerBase
 
 def here(path: str, layer: LayerBase, name: str) -> str:
     """`layers[3] (conv "CONV2")`, as every message names a layer."""
-    return f'{path} ({layer.kind} "{name}")'
+    return f"{path} ({layer.kind} {json.dumps(name)})"
 
 
 class GraphWalker:
@@ -78,10 +79,11 @@ class GraphWalker:
             return wanted, self.outputs[wanted]
         field = "inputs" if layer.merges else "from"
         if wanted + self.suffix in self.known or wanted in self.known:
-            problem = (f'{field}: "{wanted}" is not computed yet at this point (it is this layer, '
-                       "a later one, or one that contains it); a layer can only read earlier layers")
+            problem = (f"{field}: {json.dumps(wanted)} is not computed yet at this point (it is "
+                       "this layer, a later one, or one that contains it); a layer can only read "
+                       "earlier layers")
         else:
-            problem = f'{field}: no layer is named "{wanted}"'
+            problem = f"{field}: no layer is named {json.dumps(wanted)}"
             if f"{wanted}_1" in self.known:
                 problem += (f' (a repeat names its copies "{wanted}_1", "{wanted}_2", ...; '
                             "read one of those)")

@@ -8,6 +8,7 @@ padding) and Keras for "valid" and "same".
 from __future__ import annotations
 
 from itertools import product
+from math import gcd
 from typing import TYPE_CHECKING, Optional, Union
 
 from ..errors import LayerError
@@ -162,8 +163,8 @@ class AdaptivePool(LayerBase):
 
         dims = shape[:-1]
         sizes = per_dim(self.output_size, len(dims), "output_size")
-        kernel = [max(-(-(i + 1) * n // o) - i * n // o for i in range(o))
-                  for n, o in zip(dims, sizes)]
+        # Window i is ceil((r + n)/o) long, r = i*n mod o; r reaches o - gcd(n, o) at most.
+        kernel = [-(-(o - gcd(n, o) + n) // o) for n, o in zip(dims, sizes)]
         first = [-(-n // o) for n, o in zip(dims, sizes)]
         moved = field.window(first, [Fraction(n, o) for n, o in zip(dims, sizes)],
                              [0] * len(dims), [1] * len(dims))
