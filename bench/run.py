@@ -641,6 +641,21 @@ def bench_scaling(settings: Settings, results: Results) -> None:
                         "7 to 13 (10 = linear)", 7 <= ratio <= 13)
         + f". With the cyclic garbage collector disabled during the call: {ratio_no_gc:.1f}.")
     out()
+    # Design sweeps: a 100 x 100 grid over specs/lenet.json, through the library.
+    from cnnshape.sweep import sweep
+
+    progress("scaling: sweep of 10,000 LeNet variants")
+    grid = {"CONV1.filters": list(range(1, 101)), "FC3.units": list(range(1, 101))}
+    lenet = str(REPO / "specs" / "lenet.json")
+    sweep_times = [timed(sweep, lenet, grid) for _ in range(settings.repeats(3, 1))]
+    per_second = 10_000 / median(sweep_times)
+    out(f"Design sweep: `cnnshape.sweep.sweep(specs/lenet.json, {{CONV1.filters: 1..100, "
+        f"FC3.units: 1..100}})`, 10,000 specs, median {secs(median(sweep_times))}: "
+        f"**{per_second:,.0f} specs/s** (target >= 10,000): "
+        + results.check("scaling", "sweep of LeNet variants", f"{per_second:,.0f} specs/s",
+                        ">= 10,000 specs/s", per_second >= 10_000) + ".")
+    out()
+    raw["sweep"] = {"seconds": sweep_times, "specs": 10_000}
     results.raw["scaling"] = raw
 
 

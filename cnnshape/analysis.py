@@ -46,9 +46,12 @@ class Row:
 ROW_FIELDS = tuple(Row.__dataclass_fields__)
 
 
-def _row_dict(row: Row) -> dict[str, Any]:
+def _row_dict(row: Row, memory: dict[str, Any]) -> dict[str, Any]:
     data = {name: getattr(row, name) for name in ROW_FIELDS}
     data["receptive_field"] = dict(row.receptive_field)
+    if memory:
+        data["activation_bytes"] = (row.activation_size * memory["batch"]
+                                    * memory["bytes_per_value"])
     return data
 
 
@@ -88,7 +91,7 @@ class Report:
             "output_shape": self.output_shape,
             # Rows hold only numbers, strings and lists of them: a shallow copy is a
             # JSON-ready dict, without asdict's deep copy (a third of `--format json`'s time).
-            "layers": [_row_dict(row) for row in self.rows],
+            "layers": [_row_dict(row, self.memory) for row in self.rows],
             "totals": dict(vars(self.totals)),
             "memory": self.memory,
             "warnings": self.warnings,

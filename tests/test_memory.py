@@ -63,3 +63,10 @@ def test_cli_memory_line_in_mib() -> None:
     out = CliRunner().invoke(main, ["table", "specs/lenet.json", "--batch", "2"]).output
     assert "MACs for a batch of 2: 1,698,640" in out
     assert "Memory (batch 2, float32): parameters 0.24 MiB" in out
+
+
+def test_json_rows_carry_activation_bytes() -> None:
+    data = cnnshape.analyze("specs/lenet.json", batch=2, dtype="bfloat16").to_dict()
+    conv1 = data["layers"][1]
+    assert conv1["activation_bytes"] == 28 * 28 * 8 * 2 * 2   # values x batch x 2 bytes
+    assert data["memory"]["dtype"] == "bfloat16" and data["memory"]["batch"] == 2
