@@ -206,14 +206,14 @@ class _Calculator(GraphWalker):
                 finally:
                     self._depth, self.sums = saved
             else:
-                result = layer.infer(shape, self.cap)
+                result = layer.infer(shape, self.cap)  # type: ignore[arg-type]
                 out = result.shape
                 if not self.receptive:
                     field = None
                 elif layer.merges:
-                    field = layer.receptive([v.rf for v in value], shape)
+                    field = layer.receptive([v.rf for v in value], shape)  # type: ignore[arg-type]
                 else:
-                    field = layer.receptive(value.rf, shape)
+                    field = layer.receptive(value.rf, shape)  # type: ignore[arg-type]
                 tensor = -1
                 row.params, row.non_trainable_params, row.macs = \
                     result.params, result.non_trainable, result.macs

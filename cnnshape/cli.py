@@ -90,7 +90,7 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
     from .analysis import analyze
     from .spec import load
 
-    chosen = render.DEFAULT_COLUMNS
+    chosen: tuple[str, ...] = render.DEFAULT_COLUMNS
     if columns:
         chosen = tuple(c.strip() for c in columns.split(",") if c.strip())
         unknown = [c for c in chosen if c not in render.COLUMNS]

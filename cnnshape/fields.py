@@ -107,7 +107,7 @@ def _spatial_check(minimum: int, words: tuple[str, ...]) -> Any:
 def spatial(minimum: int, *, words: tuple[str, ...] = (), default: Any = REQUIRED,
             optional: bool = False, description: str = "") -> Any:
     """kernel, stride, dilation, scale, output_size (>= 1); paddings (>= 0, or words)."""
-    choices: list[cs.CoreSchema] = [
+    choices: list[Any] = [
         cs.int_schema(ge=minimum),
         cs.list_schema(cs.int_schema(ge=minimum), min_length=1, max_length=3)]
     if words:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
@@ -65,7 +66,7 @@ class View:
         return show_shape(dims)
 
 
-def rf_cells(field: dict[str, Any]) -> tuple[str, str]:
+def rf_cells(field: Mapping[str, Any]) -> tuple[str, str]:
     """`212x212`, `32x32`; `whole input` after flatten or global pooling; `*` where merged
     paths disagree on centres or jumps."""
     if not field:

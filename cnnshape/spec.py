@@ -45,7 +45,7 @@ class Network(Model):
 
     name: Optional[str] = text("Shown as the table's title.")
     description: Optional[str] = text()
-    input: Shape = Field(
+    input: Shape = Field(  # type: ignore[assignment]
         cs.no_info_plain_validator_function(_check_input, json_schema_input_schema=cs.list_schema(
             cs.int_schema(ge=1), min_length=1, max_length=4)),
         description="Channels last: [L, C], [H, W, C] or [D, H, W, C] ([C]: no spatial dims).")

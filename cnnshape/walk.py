@@ -92,6 +92,15 @@ class GraphWalker:
     def visit(self, layer: LayerBase, value: Any, path: str, name: str, reads: list[str]) -> Any:
         raise NotImplementedError
 
+    def add(self, values: list[Any], labels: list[str]) -> Any:
+        raise NotImplementedError
+
+    def concat(self, values: list[Any], labels: list[str]) -> Any:
+        raise NotImplementedError
+
+    def activate(self, function: Optional[str], value: Any) -> Any:
+        raise NotImplementedError
+
     def fail(self, where: str, problem: str) -> Exception:
         """The exception to raise for a problem at a layer."""
         return LayerError(f"{where}: {problem}")

@@ -11,7 +11,7 @@ from itertools import chain, product
 from functools import lru_cache
 from math import gcd
 from operator import mul
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 from ..errors import LayerError
 from ..fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
@@ -202,9 +202,9 @@ class Conv(_ConvBase):
                 columns = list(zip(*map(get, [base + o for o in taps])))
                 vector: list[float] = []
                 for lo, hi, pairs in slices:
-                    patch = columns[lo] if hi - lo == 1 else \
+                    taps_of_group: Sequence[float] = columns[lo] if hi - lo == 1 else \
                         list(chain.from_iterable(columns[lo:hi]))
-                    vector.extend([sum(map(mul, patch, w), b) for w, b in pairs])
+                    vector.extend([sum(map(mul, taps_of_group, w), b) for w, b in pairs])
                 out.append(vector)
         return activate(self.activation, from_grid(tuple(len(r) for r in starts), out))
 
