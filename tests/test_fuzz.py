@@ -21,9 +21,7 @@ about 12 minutes on one core):
     python -m pytest tests/test_fuzz.py tests/test_property.py --fuzz-examples 10000
     CNNSHAPE_FUZZ_EXAMPLES=10000 python -m pytest tests/test_fuzz.py tests/test_property.py
 
-Bugs the fuzzing found that are not fixed yet are expected failures at the end of this file;
-the generators steer clear of them (strategies.KNOWN_BUGS, strategies.tame) unless
-CNNSHAPE_FUZZ_KNOWN_BUGS=1.
+The bugs the fuzzing found have regression tests at the end of this file.
 """
 
 from __future__ import annotations
@@ -224,7 +222,8 @@ def test_the_library_raises_only_spec_errors(document: Any) -> None:
     if isinstance(document, dict):  # a dict, its JSON text and its YAML text alike
         assert analyze_or_problems(document)[1] == problems
         as_yaml = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
-        assert analyze_or_problems(as_yaml)[1] == problems
+        if yaml.safe_load(as_yaml) == document:  # PyYAML reads some line breaks as spaces
+            assert analyze_or_problems(as_yaml)[1] == problems
     if report is None:
         return
     json.dumps(report.to_dict())
@@ -241,7 +240,7 @@ def test_the_library_raises_only_spec_errors(document: Any) -> None:
     assert result.ok, text
 
 
-# ---------------------------------------------------------------- known bugs
+# ---------------------------------------------------------------- what the fuzzing found
 
 @pytest.mark.parametrize("layer", [
     {"type": "dense", "units": 2, "from": "x\ny"},
