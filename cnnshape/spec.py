@@ -20,7 +20,7 @@ from pydantic_core import core_schema as cs
 
 from .errors import SpecError
 from .gcpause import paused_gc
-from .fields import Shape, layers, text
+from .fields import Shape, layers
 from .layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
 from .model import Field, Model, ValidationError
 
@@ -43,8 +43,10 @@ def _check_input(value: Any) -> Shape:
 class Network(Model):
     """A validated spec."""
 
-    name: Optional[str] = text("Shown as the table's title.")
-    description: Optional[str] = text()
+    name: Optional[str] = Field(cs.nullable_schema(cs.str_schema(strict=True)), default=None,
+                                description="Shown as the table's title.")
+    description: Optional[str] = Field(cs.nullable_schema(cs.str_schema(strict=True)),
+                                       default=None)
     input: Shape = Field(  # type: ignore[assignment]
         cs.no_info_plain_validator_function(_check_input, json_schema_input_schema=cs.list_schema(
             cs.int_schema(ge=1), min_length=1, max_length=4)),
@@ -398,8 +400,9 @@ def iter_layers(layers: list[Any], path: str = "layers") -> Iterator[tuple[str, 
             stack.append((f"{here}.{where}", children, 0))
 
 
-MAX_LAYERS = 10_000_000
-"""Layers a spec may expand to (repeats multiplied out): a report row each."""
+MAX_LAYERS = 1_000_000
+"""Layers a spec may expand to (repeats multiplied out): a report row each, and a million
+rows already take seconds and a gigabyte to report."""
 
 
 def _expanded_count(layers: list[Any]) -> int:
