@@ -44,6 +44,12 @@ def text(description: str = "", alias: Optional[str] = None) -> Any:
                  description=description, alias=alias)
 
 
+def free_text(description: str = "") -> Any:
+    """Optional text, empty allowed (a network's name or description)."""
+    return Field(cs.nullable_schema(cs.str_schema(strict=True)), default=None,
+                 description=description)
+
+
 def choice(values: Sequence[str], *, default: Any = REQUIRED, optional: bool = False,
            description: str = "") -> Any:
     schema: cs.CoreSchema = cs.literal_schema(list(values))

@@ -20,7 +20,7 @@ from pydantic_core import core_schema as cs
 
 from .errors import SpecError
 from .gcpause import paused_gc
-from .fields import Shape, layers
+from .fields import Shape, free_text, layers
 from .layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
 from .model import Field, Model, ValidationError
 
@@ -43,10 +43,8 @@ def _check_input(value: Any) -> Shape:
 class Network(Model):
     """A validated spec."""
 
-    name: Optional[str] = Field(cs.nullable_schema(cs.str_schema(strict=True)), default=None,
-                                description="Shown as the table's title.")
-    description: Optional[str] = Field(cs.nullable_schema(cs.str_schema(strict=True)),
-                                       default=None)
+    name: Optional[str] = free_text("Shown as the table's title.")
+    description: Optional[str] = free_text()
     input: Shape = Field(  # type: ignore[assignment]
         cs.no_info_plain_validator_function(_check_input, json_schema_input_schema=cs.list_schema(
             cs.int_schema(ge=1), min_length=1, max_length=4)),
