@@ -7,6 +7,7 @@ problem in a chain of shapes stops the walk: later shapes would be guesses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod
 from collections.abc import Mapping
 from typing import Any, Collection, Optional
 
@@ -131,7 +132,7 @@ def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False,
     start = Walked(input_shape, RF.of_input(len(input_shape) - 1) if walker.receptive else None,
                    walker.tensor(input_shape))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
-                           _size(input_shape), 0, 0, 0, receptive_field=start.rf or {}))
+                           prod(input_shape), 0, 0, 0, receptive_field=start.rf or {}))
     walker.outputs["input"] = start
     end = walker.sequence(network.layers, start, "layers")
     output = end.shape
@@ -142,13 +143,6 @@ def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False,
                     peak_live(trace), sum(walker.sizes))
     return Report(network.name, network.description, network.source, list(input_shape),
                   list(output), walker.rows, totals, walker.warnings, channel_cap)
-
-
-def _size(shape: Shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 @dataclass(slots=True)
@@ -181,7 +175,7 @@ class _Calculator(GraphWalker):
 
     def tensor(self, shape: Shape, inputs: Optional[list[int]] = None) -> int:
         """A new tensor of the forward pass, made from ``inputs`` by the next op."""
-        self.sizes.append(_size(shape))
+        self.sizes.append(prod(shape))
         if inputs is not None:
             self.ops.append((inputs, len(self.sizes) - 1))
         return len(self.sizes) - 1
@@ -232,7 +226,7 @@ class _Calculator(GraphWalker):
         sums[2] += row.macs
         out = tuple(out)
         row.output_shape = list(out)
-        size = row.activation_size = _size(out)
+        size = row.activation_size = prod(out)
         if field is not None:
             row.receptive_field = field
         if tensor < 0:

@@ -9,6 +9,7 @@ connections (each output value reads only its window, not the whole input).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from math import prod
 from typing import Any, Optional, Union
 
 from .analysis import Row, analyze
@@ -41,7 +42,7 @@ class Comparison:
 
     @property
     def inputs(self) -> int:
-        return _prod(self.input_shape)
+        return prod(self.input_shape)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,19 +69,12 @@ class DenseReport:
                            "ratio": self.dense_params / self.params if self.params else None}}
 
 
-def _prod(values: list[int]) -> int:
-    n = 1
-    for v in values:
-        n *= v
-    return n
-
-
 def _compare(row: Row, kernel_reads: Optional[int]) -> Comparison:
-    inputs, outputs = _prod(row.input_shape), _prod(row.output_shape)
+    inputs, outputs = prod(row.input_shape), prod(row.output_shape)
     if row.type == "conv_transpose":
-        reuse, reads = _prod(row.input_shape[:-1]), None
+        reuse, reads = prod(row.input_shape[:-1]), None
     else:
-        reuse, reads = _prod(row.output_shape[:-1]), kernel_reads
+        reuse, reads = prod(row.output_shape[:-1]), kernel_reads
     return Comparison(row.name, row.type, row.input_shape, row.output_shape, row.params,
                       inputs * outputs, outputs, reuse, reads)
 
@@ -103,7 +97,7 @@ def compare_dense(source: Source) -> DenseReport:
         else:
             kernel = layer.kernel
             dims = len(row.input_shape) - 1
-            taps = _prod([kernel] * dims) if isinstance(kernel, int) else _prod(list(kernel))
+            taps = prod([kernel] * dims) if isinstance(kernel, int) else prod(list(kernel))
             reads = taps * channels // layer.groups
         out.append(_compare(row, reads))
     return DenseReport(report.name, out)
@@ -130,8 +124,8 @@ def explain(c: Comparison, kernel: int) -> list[str]:
         f"{'x'.join([str(kernel)] * dims)}x{channels}",
         f"  parameters: ({taps}·{channels} + 1)·{filters} = {c.params:,}"
         f"  ({weights:,} weights + {filters:,} biases)",
-        f"Dense layer doing the same mapping: {c.inputs:,} inputs x {_prod(c.output_shape):,} outputs",
-        f"  parameters: {c.inputs:,} x {_prod(c.output_shape):,} = {c.dense_weights:,} weights"
+        f"Dense layer doing the same mapping: {c.inputs:,} inputs x {prod(c.output_shape):,} outputs",
+        f"  parameters: {c.inputs:,} x {prod(c.output_shape):,} = {c.dense_weights:,} weights"
         f" + {c.dense_biases:,} biases = {c.dense_params:,}",
         f"The dense layer needs {c.ratio:,.1f}x as many parameters "
         f"({c.dense_weights / weights:,.1f}x as many weights). Why:",

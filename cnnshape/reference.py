@@ -8,6 +8,7 @@ geometry stays exact), so large networks still verify in seconds.
 from __future__ import annotations
 
 import math
+from math import prod
 import random
 import time
 from dataclasses import dataclass, field
@@ -167,36 +168,19 @@ def influence(source: Source, layer: Optional[str] = None) -> list[tuple[int, in
             y = y[(len(y) - 1) // 2]
         return y
 
-    def one_hot(position: tuple[int, ...]) -> Tensor:
-        flat = [[0.0] * channels for _ in range(_count(dims))]
-        flat[_index(position, dims)] = [1.0 + c for c in range(channels)]
+    def one_hot(index: Optional[int]) -> Tensor:
+        """Every position zero but the ``index``-th (row-major), which gets 1, 2, ... C."""
+        flat = [[0.0] * channels for _ in range(prod(dims))]
+        if index is not None:
+            flat[index] = [1.0 + c for c in range(channels)]
         return from_grid(dims, flat) if dims else flat[0]
 
-    baseline = centre_output(one_hot_zero(dims, channels))
-    hits = [p for p in positions(dims)
+    baseline = centre_output(one_hot(None))
+    hits = [p for i, p in enumerate(positions(dims))
             if any(abs(a - b) > 1e-9 * (1 + abs(b)) for a, b in
-                   zip(centre_output(one_hot(p)), baseline))]
+                   zip(centre_output(one_hot(i)), baseline))]
     return [(min(p[d] for p in hits), max(p[d] for p in hits)) if hits else (0, -1)
             for d in range(len(dims))]
-
-
-def one_hot_zero(dims: tuple[int, ...], channels: int) -> Tensor:
-    flat = [[0.0] * channels for _ in range(_count(dims))]
-    return from_grid(dims, flat) if dims else flat[0]
-
-
-def _count(dims: tuple[int, ...]) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
-
-
-def _index(position: tuple[int, ...], dims: tuple[int, ...]) -> int:
-    index = 0
-    for p, n in zip(position, dims):
-        index = index * n + p
-    return index
 
 
 def choose_cap(network: Network, budget: int) -> tuple[Optional[int], Report]:

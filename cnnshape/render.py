@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from .sweep import SweepReport
     from .reference import Verification
 
-FORMATS = ("table", "json", "csv", "markdown")
 DEFAULT_COLUMNS = ("layer", "shape", "size", "params", "macs")
-HEADERS = ("Layer", "Activation shape", "Activation size", "# Parameters", "MACs")
 
 
 def visible(report: Report, depth: Optional[int]) -> list[Row]:

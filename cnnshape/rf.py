@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Sequence, Union
 
 Number = Union[int, Fraction]
 """Exact: ints while everything is whole (most networks), fractions where needed."""
@@ -136,14 +136,3 @@ def _num(value: Number) -> Any:
     if isinstance(value, int):
         return value
     return int(value) if value.denominator == 1 else float(value)
-
-
-def show(value: Optional[RF], key: str) -> str:
-    """`212x212` for the table; `whole input` after flatten or global pooling."""
-    if value is None:
-        return ""
-    if value.whole:
-        return "whole input"
-    numbers = getattr(value, key)
-    text = "x".join(f"{_num(v):g}" for v in numbers)
-    return text + ("" if value.aligned else " *")

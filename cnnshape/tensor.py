@@ -8,6 +8,7 @@ window's patch is a few list concatenations.
 from __future__ import annotations
 
 from itertools import product as cartesian
+from math import prod
 from typing import Any
 
 Tensor = Any  # nested lists of floats
@@ -91,20 +92,13 @@ def pad_grid(grid: Grid, before: tuple[int, ...], after: tuple[int, ...], fill: 
     if not any(before) and not any(after):
         return grid
     new_dims = tuple(n + b + a for n, b, a in zip(dims, before, after))
-    if _size(new_dims) > MAX_GRID:
+    if prod(new_dims) > MAX_GRID:
         raise TooLarge(f"a padded input of {'x'.join(map(str, new_dims))} positions")
     new_strides = strides_of(new_dims)
-    out = [fill] * _size(new_dims)
+    out = [fill] * prod(new_dims)
     for index, src in zip(cartesian(*(range(n) for n in dims)), pix):
         out[sum((i + b) * s for i, b, s in zip(index, before, new_strides))] = src
     return new_dims, out
-
-
-def _size(dims: tuple[int, ...]) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def positions(dims: tuple[int, ...]) -> Any:

@@ -8,6 +8,7 @@ children once, in ``walk``, for both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
 
@@ -109,8 +110,5 @@ def _fmt(shape: Shape) -> str:
     return show_shape(shape)
 
 
-def prod(values: Any) -> int:
-    result = 1
-    for v in values:
-        result *= v
-    return result
+prod = math.prod
+"""Exact integer products of shapes and kernels (re-exported for the layer modules)."""
