@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Collection, Optional
 
 from .errors import LayerError, SpecError
-from .fields import Shape
+from .fields import Shape, capped_channels
 from .layers import LayerBase
 from .gcpause import paused_gc
 from .memory import DTYPES, Trace, estimate, peak_live
@@ -127,10 +127,10 @@ def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False,
              receptive: bool = True) -> Report:
     input_shape = tuple(network.input)
     if channel_cap is not None:
-        input_shape = (*input_shape[:-1], min(input_shape[-1], channel_cap))
+        input_shape = capped_channels(input_shape, channel_cap)
     walker = _Calculator(network.source, network.names, channel_cap, lean, receptive)
     start = Walked(input_shape, RF.of_input(len(input_shape) - 1) if walker.receptive else None,
-                   walker.tensor(input_shape))
+                   walker.tensor(prod(input_shape)))
     walker.rows.append(Row("input", "input", 0, "input", "", list(input_shape), list(input_shape),
                            prod(input_shape), 0, 0, 0, receptive_field=start.rf or {}))
     walker.outputs["input"] = start
@@ -173,9 +173,9 @@ class _Calculator(GraphWalker):
         self.sizes: list[int] = []
         self.ops: list[tuple[list[int], int]] = []
 
-    def tensor(self, shape: Shape, inputs: Optional[list[int]] = None) -> int:
-        """A new tensor of the forward pass, made from ``inputs`` by the next op."""
-        self.sizes.append(prod(shape))
+    def tensor(self, size: int, inputs: Optional[list[int]] = None) -> int:
+        """A new tensor of ``size`` values per sample, made from ``inputs`` by the next op."""
+        self.sizes.append(size)
         if inputs is not None:
             self.ops.append((inputs, len(self.sizes) - 1))
         return len(self.sizes) - 1
@@ -230,10 +230,8 @@ class _Calculator(GraphWalker):
         if field is not None:
             row.receptive_field = field
         if tensor < 0:
-            self.sizes.append(size)
-            tensor = len(self.sizes) - 1
-            self.ops.append(([v.tensor for v in value] if layer.merges else [value.tensor],
-                             tensor))
+            tensor = self.tensor(size, [v.tensor for v in value] if layer.merges
+                                 else [value.tensor])
         return Walked(out, field, tensor)
 
     def add(self, values: list[Walked], labels: list[str]) -> Walked:
@@ -244,7 +242,7 @@ class _Calculator(GraphWalker):
                 raise LayerError(f"cannot add {labels[0]} output {_show(first)} and {label} "
                                  f"output {_show(shape)}: shapes differ")
         return Walked(first, self._merge(values),
-                      self.tensor(first, [v.tensor for v in values]))
+                      self.tensor(prod(first), [v.tensor for v in values]))
 
     def concat(self, values: list[Walked], labels: list[str]) -> Walked:
         shapes = [v.shape for v in values]
@@ -255,7 +253,7 @@ class _Calculator(GraphWalker):
                                  f"{label} output {_show(shape)}: spatial sizes differ")
         out = (*first[:-1], sum(shape[-1] for shape in shapes))
         return Walked(out, self._merge(values),
-                      self.tensor(out, [v.tensor for v in values]))
+                      self.tensor(prod(out), [v.tensor for v in values]))
 
     def _merge(self, values: list[Walked]) -> Optional[RF]:
         return merge([v.rf for v in values]) if self.receptive else None  # type: ignore[misc]

@@ -137,6 +137,11 @@ def per_dim(value: Spatial, dims: int, field: str) -> tuple[int, ...]:
     return value
 
 
+def capped_channels(shape: Shape, cap: int) -> Shape:
+    """The input under the reference pass's channel cap (spatial sizes unchanged)."""
+    return (*shape[:-1], min(shape[-1], cap))
+
+
 def show_shape(shape: Shape) -> str:
     """Tuple notation, as the course writes shapes: (28, 28, 8), (120,)."""
     if len(shape) == 1:

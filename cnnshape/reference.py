@@ -16,6 +16,7 @@ from typing import Any, Collection, Optional
 
 from .analysis import Report, analyze
 from .errors import SpecError
+from .fields import capped_channels
 from .layers import LayerBase
 from .layers.activation import activate
 from .spec import Network, Source, load
@@ -137,7 +138,7 @@ def run(source: Source, *, seed: int = 0, channel_cap: Optional[int] = None) -> 
     ref = Reference(network.names, seed, channel_cap)
     shape = tuple(network.input)
     if channel_cap is not None:
-        shape = (*shape[:-1], min(shape[-1], channel_cap))
+        shape = capped_channels(shape, channel_cap)
     x = ref.tensor(shape)
     ref.records.append(("input", "input", measure(x)))
     ref.outputs["input"] = x
