@@ -4,7 +4,8 @@ An importer translates each framework op into a Node (a cnnshape layer and the n
 reads). This module turns the nodes into a spec a person would have written:
 
 1. an activation right after a conv, conv_transpose or dense that nothing else reads
-   becomes that layer's ``activation`` field;
+   becomes that layer's ``activation`` field (unless the source wrote it as a layer of
+   its own: ``Node.fuse``);
 2. every add or concat whose branches all start at one layer (its immediate
    dominator) and that nothing outside reads becomes a ``residual`` or ``concat``
    block, innermost first, so nested blocks fold too (an activation that alone reads
@@ -36,6 +37,10 @@ class Node:
     """A cnnshape layer without ``name``/``from``; merges: {"type": "merge", "mode": ...}."""
     inputs: list[str]
     """The names of the nodes it reads, or the graph input's name."""
+    fuse: bool = True
+    """An activation that may become the ``activation`` of the layer it reads. Importers
+    say False where the source wrote it as a layer of its own (an ``nn.ReLU`` module, a
+    Keras ``Activation`` layer), so the spec keeps the source's rows."""
 
 
 class _Graph:
@@ -85,7 +90,7 @@ class _Graph:
         readers = self.readers()
         for name, node in list(self.nodes.items()):
             layer = node.layer
-            if layer.get("type") != "activation" or len(node.inputs) != 1:
+            if layer.get("type") != "activation" or len(node.inputs) != 1 or not node.fuse:
                 continue
             before = self.nodes.get(node.inputs[0])
             if (before is None or before.layer.get("type") not in FUSES
@@ -158,13 +163,13 @@ class _Graph:
             parts = [body, shortcut]
         after = [self.nodes[r] for r in readers[merge.name]]
         absorbed: Optional[Node] = None
-        if (block["type"] == "residual" and len(after) == 1
+        if (block["type"] == "residual" and len(after) == 1 and after[0].fuse
                 and after[0].layer.get("type") == "activation"
                 and after[0].inputs == [merge.name]):
             absorbed = after[0]
             block["activation"] = absorbed.layer["function"]
         inner = [n.name for part in parts for n in part]
-        name = _block_name(merge.name, inner, self.names)
+        name = _block_name(merge.name, inner + ([absorbed.name] if absorbed else []), self.names)
         if name != merge.name:
             self.names.add(name)
         # the merge becomes the block node (members leave the top level), then the readers
@@ -201,7 +206,9 @@ class _Graph:
 def _block_name(merge: str, members: list[str], taken: Any) -> str:
     """What the members' names share (``layer1.0`` of ``layer1.0.conv1``, Keras's
     ``conv2_block1`` of ``conv2_block1_1_conv``), else the merge's own name."""
-    split = [re.split(r"([._/])", n) for n in [merge, *members]]
+    split = [re.split(r"([._/])", n) for n in members]
+    if len(split) < 2:
+        return merge
     common: list[str] = []
     for tokens in zip(*split):
         if any(t != tokens[0] for t in tokens):
