@@ -98,6 +98,7 @@ class Emitter(GraphWalker):
 
     def run(self, input_var: str = "x") -> Value:
         start = Value(input_var, tuple(self.network.input))
+        self.outputs["input"] = start  # `from: "input"` and merges of "input" read it
         return self.sequence(self.network.layers, start, "layers")  # type: ignore[no-any-return]
 
     def visit(self, layer: LayerBase, value: Any, path: str, name: str,
@@ -110,7 +111,7 @@ class Emitter(GraphWalker):
                 finally:
                     self._composite.pop()
             shapes = [v.shape for v in value] if layer.merges else value.shape
-            out = tuple(layer.infer(shapes, None).shape)
+            out = tuple(layer.infer(shapes, None).shape)  # type: ignore[arg-type]
             return self.backend.layer(layer, name, value, out)
         except SpecError:
             raise
