@@ -1,0 +1,1 @@
+"""Standard-library helpers to drive headless Chromium and read its PNG screenshots."""
