@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from .analysis import Report, Row, Totals, analyze
     from .reference import Verification, run, verify
     from .spec import Network, load
+    from .frameworks.keras_export import keras_source, to_keras
+    from .frameworks.keras_import import from_keras_json
+    from .frameworks.onnx_import import from_onnx
+    from .frameworks.torch_export import to_torch, torch_source
+    from .frameworks.torch_import import from_torch
 
 _LAZY = {
     "load": "spec", "Network": "spec",
@@ -27,6 +32,10 @@ _LAZY = {
     "verify": "reference", "run": "reference", "Verification": "reference",
     "compare_dense": "dense_compare",
     "schema": "schema",
+    "to_torch": "frameworks.torch_export", "torch_source": "frameworks.torch_export",
+    "to_keras": "frameworks.keras_export", "keras_source": "frameworks.keras_export",
+    "from_torch": "frameworks.torch_import", "from_onnx": "frameworks.onnx_import",
+    "from_keras_json": "frameworks.keras_import",
 }
 
 

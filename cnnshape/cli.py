@@ -1,4 +1,4 @@
-"""The command line: `cnnshape table | compare-dense | verify | schema`.
+"""The command line: `cnnshape table | compare-dense | verify | sweep | schema | export | import`.
 
 Only click loads at start; each command imports what it uses, so `--version` and
 `--help` stay fast. Spec problems print one line each on stderr and exit with 2.
@@ -71,9 +71,11 @@ def main() -> None:
                                       "CSV are always exact.")
 @click.option("--layout", type=click.Choice(["hwc", "chw"]), default="hwc", show_default=True,
               help="Show shapes channels-last (as the spec) or channels-first (as PyTorch).")
+@click.option("--chart", is_flag=True, help="After the table, bars of each layer's activation "
+              "size and parameters (log scale when the range needs it).")
 @_spec_errors
 def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype: str,
-          columns: Optional[str], units: str, layout: str) -> None:
+          columns: Optional[str], units: str, layout: str, chart: bool) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
@@ -106,6 +108,14 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
     report = analyze(load(spec), batch=batch, dtype=dtype, receptive=fields)
     if fmt == "table":
         render.print_table(report, depth, view)
+        if chart:
+            from rich.console import Console
+
+            from .charts import chart_lines
+
+            console = Console(markup=False, highlight=False)
+            for line in chart_lines(report, min(console.width, 120)):
+                console.print(line)
     elif fmt == "json":
         click.echo(render.to_json(report, depth))
     elif fmt == "csv":
@@ -280,3 +290,220 @@ def schema() -> None:
     from .schema import schema as build
 
     click.echo(json.dumps(build(), indent=2))
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--to", "framework", type=click.Choice(["pytorch", "keras"]), required=True,
+              help="The framework to write code for.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the Python module here (written whole, or not at all); default: stdout.")
+@_spec_errors
+def export(spec: str, framework: str, output: Optional[str]) -> None:
+    """Write SPEC as a runnable PyTorch module or Keras model.
+
+    \b
+    Examples:
+      cnnshape export specs/lenet.json --to pytorch -o lenet.py
+      cnnshape export specs/resnet50.json --to keras -o resnet50_keras.py
+    """
+    if framework == "pytorch":
+        from .frameworks.torch_export import torch_source
+
+        text = torch_source(spec)
+    else:
+        from .frameworks.keras_export import keras_source
+
+        text = keras_source(spec)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .frameworks.files import write_whole
+
+    write_whole(output, text)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command("import")
+@click.argument("model")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the spec here: .json for JSON, else YAML (written whole, or not at "
+                   "all); default: YAML on stdout.")
+@click.option("--input", "input_shape", default=None, metavar="NxCxHxW",
+              help="For a PyTorch module: the input in PyTorch's order with the batch, "
+                   "e.g. 1x3x224x224.")
+@click.option("--name", default=None, help="The spec's name (default: the model's).")
+@_spec_errors
+def import_(model: str, output: Optional[str], input_shape: Optional[str],
+            name: Optional[str]) -> None:
+    """Write the spec of MODEL: an ONNX file, Keras model JSON or .keras file, or a PyTorch
+    module given as package.module:attribute (a module, a class or a function building one).
+
+    \b
+    Examples:
+      cnnshape import model.onnx -o model.yaml
+      cnnshape import keras_model.json -o model.yaml
+      cnnshape import torchvision.models:resnet50 --input 1x3x224x224 -o resnet50.yaml
+    """
+    import os
+
+    from .frameworks.files import dump_spec, import_model, write_whole
+
+    if os.path.exists(model) or ":" not in model:
+        spec = import_model(model, name=name)
+    else:
+        spec = _import_torch(model, input_shape, name)
+    from .analysis import analyze
+
+    report = analyze(spec)  # what is written must load and analyse
+    text = dump_spec(spec, output)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_whole(output, text)
+        click.echo(f"wrote {output}: {len(report.rows) - 1} layers, "
+                   f"{report.totals.params:,} parameters, {report.totals.macs:,} MACs", err=True)
+
+
+def _import_torch(target: str, input_shape: Optional[str], name: Optional[str]) -> Any:
+    """``package.module:attribute`` -> a module (calling a class or builder with no arguments)."""
+    import importlib
+
+    where = f"{target}"
+    if input_shape is None:
+        raise SpecError([f"{where}: a PyTorch module needs --input, e.g. --input 1x3x224x224"])
+    try:
+        shape = tuple(int(v) for v in input_shape.lower().replace(",", "x").split("x"))
+    except ValueError:
+        raise SpecError([f"{where}: --input {input_shape!r}: expected sizes like 1x3x224x224"])
+    module_name, _, attribute = target.partition(":")
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except (ImportError, AttributeError) as exc:
+        raise SpecError([f"{where}: cannot import it: {exc}"]) from None
+    try:
+        import torch
+    except ImportError:
+        raise SpecError([f"{where}: importing a PyTorch module needs torch "
+                         "(pip install torch)"]) from None
+    if not isinstance(value, torch.nn.Module):
+        if not callable(value):
+            raise SpecError([f"{where}: is neither an nn.Module nor something that builds one"])
+        try:
+            value = value()
+        except Exception as exc:  # the user's constructor: say what it said
+            raise SpecError([f"{where}: calling it with no arguments failed: {exc}"]) from None
+        if not isinstance(value, torch.nn.Module):
+            raise SpecError([f"{where}: built a {type(value).__name__}, not an nn.Module"])
+    from .frameworks.torch_import import from_torch
+
+    return from_torch(value, shape, name=name or attribute.rsplit(".", 1)[-1])
+
+
+def _write_picture(svg: str, output: Optional[str]) -> None:
+    """SVG to stdout or a file; a .png file through cairosvg (the optional [png] extra)."""
+    from .frameworks.files import write_whole
+
+    if output is None:
+        click.echo(svg, nl=False)
+        return
+    if output.lower().endswith(".png"):
+        try:
+            import cairosvg
+        except ImportError:
+            raise SpecError([f"{output}: PNG output needs cairosvg: "
+                             "pip install 'cnnshape[png]' (or write .svg)"]) from None
+        png = cairosvg.svg2png(bytestring=svg.encode("utf-8"))
+        write_whole(output, png)
+    else:
+        write_whole(output, svg)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="An .svg or .png file (PNG needs the [png] extra); default: SVG on stdout.")
+@click.option("--style", type=click.Choice(["auto", "volume", "graph"]), default="auto",
+              show_default=True, help="volume: activations as 3-D boxes, the course's style; "
+              "graph: a top-to-bottom block diagram for deep or branching networks; auto: "
+              "volume for short chains, graph otherwise.")
+@click.option("--depth", type=click.IntRange(min=1), default=None,
+              help="Graph style: fold composites below this depth (default: all levels).")
+@click.option("--scale", type=click.Choice(["sqrt", "log", "linear"]), default="sqrt",
+              show_default=True, help="Volume style: how box sides grow with H, W and C.")
+@click.option("--max-layers", type=click.IntRange(min=1), default=None,
+              help="Volume style: draw at most this many layers.")
+@_spec_errors
+def draw(spec: str, output: Optional[str], style: str, depth: Optional[int], scale: str,
+         max_layers: Optional[int]) -> None:
+    """Draw SPEC's architecture as a self-contained SVG (or PNG).
+
+    \b
+    Examples:
+      cnnshape draw specs/lenet.json -o lenet.svg
+      cnnshape draw specs/resnet50.json --style graph --depth 2 -o resnet50.svg
+    """
+    from .analysis import analyze
+    from .spec import load
+
+    network = load(spec)
+    if style == "auto":
+        from .report_html import is_simple_chain
+
+        style = "volume" if is_simple_chain(analyze(network, receptive=False)) else "graph"
+    if style == "volume":
+        from .draw_volume import volume_svg
+
+        svg = volume_svg(network, scale=scale, max_layers=max_layers)
+    else:
+        from .draw_graph import graph_svg
+
+        svg = graph_svg(network, depth=depth)
+    _write_picture(svg, output)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="An .svg or .png file; default: SVG on stdout.")
+@click.option("--metric", type=click.Choice(["both", "size", "params"]), default="both",
+              show_default=True, help="Activation size, parameters, or both side by side.")
+@click.option("--log/--linear", "log", default=None,
+              help="Force the scale (default: log where the largest value is over 100 times "
+                   "the smallest).")
+@_spec_errors
+def chart(spec: str, output: Optional[str], metric: str, log: Optional[bool]) -> None:
+    """Bar charts of each layer's activation size and parameters.
+
+    \b
+    Example:
+      cnnshape chart specs/vgg16.json -o vgg16_chart.svg
+    """
+    from .charts import chart_svg
+
+    _write_picture(chart_svg(spec, metric, log=log), output)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
+              default="float32", show_default=True)
+@_spec_errors
+def report(spec: str, output: str, batch: int, dtype: str) -> None:
+    """One self-contained HTML page: totals, diagram, charts, the sortable table, conv vs
+    dense, receptive fields, memory and warnings. Needs no network to view.
+
+    \b
+    Example:
+      cnnshape report specs/lenet.json -o lenet.html
+    """
+    from .frameworks.files import write_whole
+    from .report_html import report_html
+
+    write_whole(output, report_html(spec, batch=batch, dtype=dtype))
+    click.echo(f"wrote {output}", err=True)
