@@ -411,7 +411,7 @@ def _write_picture(svg: str, output: Optional[str]) -> None:
         return
     if output.lower().endswith(".png"):
         try:
-            import cairosvg
+            import cairosvg  # type: ignore[import-untyped]
         except ImportError:
             raise SpecError([f"{output}: PNG output needs cairosvg: "
                              "pip install 'cnnshape[png]' (or write .svg)"]) from None

@@ -144,8 +144,8 @@ class _Graph:
                 return
             seen.update(branch)
             branches.append(branch)
-        for inner in seen:
-            if any(r not in seen and r != merge.name for r in readers[inner]):
+        for member in seen:
+            if any(r not in seen and r != merge.name for r in readers[member]):
                 return  # read from outside the block: keep it a named connection
         order = list(self.nodes)
         position = {n: i for i, n in enumerate(order)}
@@ -169,9 +169,9 @@ class _Graph:
             absorbed = after[0]
             block["activation"] = absorbed.layer["function"]
         inner = [n.name for part in parts for n in part]
-        name = _block_name(merge.name, inner + ([absorbed.name] if absorbed else []), self.names)
-        if name != merge.name:
-            self.names.add(name)
+        title = _block_name(merge.name, inner + ([absorbed.name] if absorbed else []), self.names)
+        if title != merge.name:
+            self.names.add(title)
         # the merge becomes the block node (members leave the top level), then the readers
         # of the merge (or of the absorbed activation) read the block
         merge.layer, merge.inputs = {**block, "_parts": parts}, [fork]
@@ -180,10 +180,10 @@ class _Graph:
         if absorbed is not None:
             del self.nodes[absorbed.name]
             self.rename(absorbed.name, merge.name)
-        if name != merge.name:
-            self.nodes = {(name if n == merge.name else n): v for n, v in self.nodes.items()}
-            self.rename(merge.name, name)
-            merge.name = name
+        if title != merge.name:
+            self.nodes = {(title if n == merge.name else n): v for n, v in self.nodes.items()}
+            self.rename(merge.name, title)
+            merge.name = title
 
     def _branch(self, start: str, fork: str) -> Optional[list[str]]:
         """The nodes between ``fork`` and ``start`` (inclusive), or None if some path
