@@ -278,7 +278,7 @@ class KerasBackend(Backend):
 
     def emit_conv(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         nd = _spatial(x)
-        kernel, stride, dilation = layer._window(nd)
+        kernel, stride, dilation = layer.window(nd)
         if max(stride) > 1 and max(dilation) > 1:
             raise Unsupported("Keras convolutions cannot combine stride > 1 with dilation > 1")
         effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
@@ -311,11 +311,11 @@ class KerasBackend(Backend):
         nd = _spatial(x)
         if layer.groups != 1:
             raise Unsupported("Keras transposed convolutions have no groups")
-        kernel, stride, dilation = layer._window(nd)
+        kernel, stride, dilation = layer.window(nd)
         if max(stride) > 1 and max(dilation) > 1:
             raise Unsupported("Keras transposed convolutions cannot combine stride > 1 with "
                               "dilation > 1")
-        crops, extra = layer._crops(nd, kernel, stride, dilation)
+        crops, extra = layer.crops(nd, kernel, stride, dilation)
         effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
         # The canvas cut cnnshape applies: `before` at the start, `after` less the
         # output padding at the end (negative: zeros plus bias appended).
@@ -351,7 +351,7 @@ class KerasBackend(Backend):
     def emit_pool(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         nd = _spatial(x)
         dims = x.shape[:-1]
-        kernel, stride, pads = layer._geometry(dims)
+        kernel, stride, pads = layer.geometry(dims)
         kind = "Max" if layer.mode == "max" else "Average"
         padding = layer.padding if isinstance(layer.padding, str) else "valid"
         if padding == "same" and layer.mode == "avg" and any(b != a for b, a in pads):

@@ -1059,8 +1059,8 @@ def _cropped_transpose(imp: _Importer, call: _Call, x: str, pairs: list[tuple[in
         return None
     model = ConvTranspose.validate(item.layer)
     nd = len(pairs)
-    kernel, stride, dilation = model._window(nd)
-    crops, extra = model._crops(nd, kernel, stride, dilation)
+    kernel, stride, dilation = model.window(nd)
+    crops, extra = model.crops(nd, kernel, stride, dilation)
     before = [c[0] + b for c, (b, _) in zip(crops, pairs)]
     end = [c[1] - op + a for c, op, (_, a) in zip(crops, extra, pairs)]
     output_padding = [p - e for p, e in zip(before, end)]

@@ -291,7 +291,7 @@ class TorchBackend(Backend):
         kernel = per_dim(layer.kernel, nd, "kernel")
         stride = per_dim(layer.stride, nd, "stride")
         dilation = per_dim(layer.dilation, nd, "dilation")
-        crops, extra = layer._crops(nd, kernel, stride, dilation)
+        crops, extra = layer.crops(nd, kernel, stride, dilation)
         padding, output_padding, trim = [], [], []
         for (before, after), op, s, d in zip(crops, extra, stride, dilation):
             wanted = op - after + before
@@ -321,7 +321,7 @@ class TorchBackend(Backend):
         """Numeric padding is torch's (avg counts the padded cells); "same" is
         TensorFlow's (max ignores the padding, avg leaves it out of the divisor)."""
         nd = _nd(x)
-        kernel, stride, pads = layer._geometry(x.shape[:-1])
+        kernel, stride, pads = layer.geometry(x.shape[:-1])
         symmetric = _symmetric(pads)
         padding = [p for p, _ in pads] if symmetric else [0]
         tf_same = layer.padding == "same"

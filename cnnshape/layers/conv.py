@@ -118,9 +118,9 @@ class _ConvBase(LayerBase):
             if self.filters % self.groups:
                 raise LayerError(f"groups {self.groups} does not divide filters {self.filters}")
         filters, groups = conv_channels(cin, self.filters, self.groups, cap)
-        return (dims, cin, filters, groups, *self._window(dims))
+        return (dims, cin, filters, groups, *self.window(dims))
 
-    def _window(self, dims: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    def window(self, dims: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """Kernel, stride and dilation, one entry per spatial dim."""
         return (per_dim(self.kernel, dims, "kernel"), per_dim(self.stride, dims, "stride"),
                 per_dim(self.dilation, dims, "dilation"))
@@ -159,7 +159,7 @@ class Conv(_ConvBase):
                         per_dim_warnings(dims, notes))
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
-        kernel, stride, dilation = self._window(len(shape) - 1)
+        kernel, stride, dilation = self.window(len(shape) - 1)
         _, pads = self._pads(shape[:-1], kernel, stride, dilation)
         return field.window(kernel, stride, [p[0] for p in pads], dilation)
 
@@ -167,7 +167,7 @@ class Conv(_ConvBase):
         dims, pix = to_grid(x)
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
-        kernel, stride, dilation = self._window(len(dims))
+        kernel, stride, dilation = self.window(len(dims))
         effective, pads = self._pads(dims, kernel, stride, dilation)
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads), tuple(p[1] for p in pads),
                                [0.0] * cin)
@@ -216,7 +216,7 @@ class ConvTranspose(_ConvBase):
     padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
     output_padding: Spatial = spatial(0, default=0)
 
-    def _crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
+    def crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
                dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
         """(before, after) cropping of the scattered canvas, and the output padding."""
         extra = per_dim(self.output_padding, dims, "output_padding")
@@ -244,7 +244,7 @@ class ConvTranspose(_ConvBase):
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
-        crops, extra = self._crops(dims, kernel, stride, dilation)
+        crops, extra = self.crops(dims, kernel, stride, dilation)
         out = []
         for i, (n, k, s, d, (before, after), op) in enumerate(
                 zip(shape[:-1], kernel, stride, dilation, crops, extra)):
@@ -258,8 +258,8 @@ class ConvTranspose(_ConvBase):
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
         nd = len(shape) - 1
-        kernel, stride, dilation = self._window(nd)
-        crops, _ = self._crops(nd, kernel, stride, dilation)
+        kernel, stride, dilation = self.window(nd)
+        crops, _ = self.crops(nd, kernel, stride, dilation)
         return field.transposed(kernel, stride, [c[0] for c in crops], dilation)
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
@@ -267,8 +267,8 @@ class ConvTranspose(_ConvBase):
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
         nd = len(dims)
-        kernel, stride, dilation = self._window(nd)
-        crops, extra = self._crops(nd, kernel, stride, dilation)
+        kernel, stride, dilation = self.window(nd)
+        crops, extra = self.crops(nd, kernel, stride, dilation)
         # The canvas reaches the last tap of the last input pixel.
         canvas_dims = tuple((n - 1) * s + (k - 1) * d + 1
                             for n, s, k, d in zip(dims, stride, kernel, dilation))

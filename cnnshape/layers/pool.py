@@ -41,7 +41,7 @@ class Pool(LayerBase):
                 else f" {self.padding}"
         return text + (" ceil" if self.ceil_mode else "")
 
-    def _geometry(self, dims: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...],
+    def geometry(self, dims: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...],
                                                          list[tuple[int, int]]]:
         nd = len(dims)
         kernel = per_dim(self.kernel, nd, "kernel")
@@ -62,7 +62,7 @@ class Pool(LayerBase):
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         nd = spatial_dims(shape, "pool")
         dims = shape[:-1]
-        kernel, stride, pads = self._geometry(dims)
+        kernel, stride, pads = self.geometry(dims)
         out = []
         warnings: list[Optional[str]] = []
         for i, (n, k, s, (before, after)) in enumerate(zip(dims, kernel, stride, pads)):
@@ -84,12 +84,12 @@ class Pool(LayerBase):
         return Inferred((*out, shape[-1]), warnings=per_dim_warnings(nd, warnings))
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
-        kernel, stride, pads = self._geometry(shape[:-1])
+        kernel, stride, pads = self.geometry(shape[:-1])
         return field.window(kernel, stride, [p[0] for p in pads], [1] * len(kernel))
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         dims, pix = to_grid(x)
-        kernel, stride, pads = self._geometry(dims)
+        kernel, stride, pads = self.geometry(dims)
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads),
                                tuple(p[1] for p in pads), None)
         windows = []
