@@ -156,8 +156,8 @@ def load_weights(model: Any, spec: dict[str, Any], draws: dict[str, list[list[fl
             units = layer.get_config()["units"]
             values = [np.stack(arrays[:units]).T, *arrays[units:]]
         elif kind == "batchnorm":
-            gamma, beta, mean, v = arrays
-            values = [gamma, beta, mean, np.abs(v) + 1.0]
+            *affine, mean, v = arrays  # gamma and beta where scale and center are kept
+            values = [*affine, mean, np.abs(v) + 1.0]
         else:
             values = arrays  # layernorm [gamma, beta], scale [gamma]
         assert [tuple(v.shape) for v in values] == [tuple(w.shape) for w in layer.weights], name
@@ -398,7 +398,13 @@ ENDS_IN_BLOCK = {"input": [5, 5, 2], "layers": [
     {"type": "residual", "name": "last", "activation": "silu",
      "body": [conv("inner", 2, 3, padding=1)]}]}
 
-VALUE_CASES = {"ends_in_block": ENDS_IN_BLOCK, "conv_2d": CONV_2D, "pool_2d": POOL_2D, "transpose_2d": TRANSPOSE_2D,
+BATCHNORM_FLAGS = {"input": [4, 5, 3], "layers": [
+    conv("c", 4, 3, padding=1),
+    {"type": "batchnorm", "name": "no_scale", "scale": False},      # Inception v3's
+    {"type": "batchnorm", "name": "no_center", "center": False},
+    {"type": "batchnorm", "name": "neither", "scale": False, "center": False}]}
+
+VALUE_CASES = {"batchnorm_flags": BATCHNORM_FLAGS, "ends_in_block": ENDS_IN_BLOCK, "conv_2d": CONV_2D, "pool_2d": POOL_2D, "transpose_2d": TRANSPOSE_2D,
                "mixed_2d": MIXED_2D, "activations": ACTIVATIONS, "blocks": BLOCKS,
                "conv_1d": CONV_1D, "conv_3d": CONV_3D, "flat": FLAT}
 

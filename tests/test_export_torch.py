@@ -196,9 +196,11 @@ def load_weights(net: Any, kinds: dict[str, str], variables: dict[str, str],
             if part.bias is not None:
                 part.bias.copy_(tensor(drawn[part.out_features]))
         elif kind == "batchnorm":
-            gamma, beta, mean, var = drawn          # the pass's variance is |v| + 1
-            part.weight.copy_(tensor(gamma))
-            part.bias.copy_(tensor(beta))
+            *affine, mean, var = drawn              # the pass's variance is |v| + 1
+            if part.affine:
+                gamma, beta = affine
+                part.weight.copy_(tensor(gamma))
+                part.bias.copy_(tensor(beta))
             part.running_mean.copy_(tensor(mean))
             part.running_var.copy_(tensor([abs(v) + 1.0 for v in var]))
         elif kind == "layernorm":
@@ -383,6 +385,11 @@ NETWORKS: dict[str, dict[str, Any]] = {
         conv("_modules", 2, 1),
         {"type": "residual", "name": "state_dict", "body": [conv("eval", 2, 1)]},
     ]},
+    # torch's affine=False: running statistics only (Keras's scale=False, center=False)
+    "batchnorm_no_affine": {"input": [4, 5, 3], "layers": [
+        conv("c", 4, 3, padding=1),
+        {"type": "batchnorm", "name": "plain", "scale": False, "center": False},
+        {"type": "batchnorm", "name": "full"}]},
 }
 
 

@@ -416,8 +416,9 @@ class KerasBackend(Backend):
     def emit_batchnorm(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         # The spec's momentum is PyTorch's (weight of the new batch); Keras's is 1 - that.
         momentum, eps = _number(1 - layer.momentum), _number(layer.eps)
-        return self.finish(ident, f"layers.BatchNormalization(momentum={momentum}, epsilon={eps}",
-                           x, out)
+        flags = ("" if layer.center else ", center=False") + ("" if layer.scale else ", scale=False")
+        return self.finish(ident, f"layers.BatchNormalization(momentum={momentum}, epsilon={eps}"
+                           + flags, x, out)
 
     def emit_layernorm(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         return self.finish(ident, f"layers.LayerNormalization(epsilon={_number(layer.eps)}",

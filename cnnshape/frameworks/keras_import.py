@@ -923,13 +923,13 @@ def _adaptive(mode: str) -> Handler:
 def _batchnorm(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Value]) -> Value:
     x = imp.one(call, values)
     _axis(config.get("axis", -1), len(imp.shapes[x]) + 1, "axis")
-    if not config.get("center", True) or not config.get("scale", True):
-        raise _Refused("center=False or scale=False drops weights cnnshape's batchnorm counts "
-                       "(2C trainable, 2C statistics)")
     if config.get("renorm"):
         raise _Refused("renorm=True keeps 2C more statistics than cnnshape's batchnorm counts")
     layer = {"type": "batchnorm", "eps": float(config.get("epsilon", 1e-3)),
              "momentum": round(1.0 - float(config.get("momentum", 0.99)), 12)}
+    for flag in ("scale", "center"):
+        if not config.get(flag, True):
+            layer[flag] = False
     return imp.emit(call, imp.own(call), layer, [x])
 
 

@@ -403,9 +403,14 @@ class TorchBackend(Backend):
 
     def emit_batchnorm(self, layer: BatchNorm, ident: str, x: Value, out: Shape) -> Value:
         """The spec's momentum is torch's convention (weight of the new batch)."""
+        if layer.scale != layer.center:
+            raise Unsupported("export to pytorch: torch's BatchNorm learns both the scale and "
+                              "the offset or neither (affine); this one learns only the "
+                              + ("scale" if layer.scale else "offset (center)"))
         self._module(ident, _call(f"nn.BatchNorm{max(_nd(x), 1)}d", x.shape[-1],
                                   eps=repr(layer.eps) if layer.eps != 1e-5 else None,
-                                  momentum=repr(layer.momentum) if layer.momentum != 0.1 else None))
+                                  momentum=repr(layer.momentum) if layer.momentum != 0.1 else None,
+                                  affine=None if layer.scale else False))
         return self._assign(ident, f"self.{ident}({x.var})", out)
 
     def emit_layernorm(self, layer: LayerNorm, ident: str, x: Value, out: Shape) -> Value:

@@ -185,10 +185,12 @@ class _Translator:
         elif isinstance(m, nn.Identity):
             self.same(node, x)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
-            if not m.affine or not m.track_running_stats:
-                raise _Unsupported("batchnorm without affine weights or running statistics "
-                                   "counts differently from the spec's batchnorm")
+            if not m.track_running_stats:
+                raise _Unsupported("batchnorm without running statistics counts differently "
+                                   "from the spec's batchnorm")
             layer = {"type": "batchnorm"}
+            if not m.affine:
+                layer.update(scale=False, center=False)
             if m.eps != 1e-5:
                 layer["eps"] = m.eps
             if m.momentum is not None and m.momentum != 0.1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..fields import Shape, number
+from ..fields import Shape, flag, number
 from ..tensor import Tensor, map_vectors
 from .base import Inferred, LayerBase
 
@@ -20,20 +20,31 @@ def channels_of(x: Any) -> int:
 
 
 class BatchNorm(LayerBase):
-    """Per-channel scale and shift (trainable) plus running mean and variance (not)."""
+    """Per-channel scale and shift (trainable) plus running mean and variance (not).
+
+    ``scale``/``center`` false drop the multiplier/offset, as Keras's flags do (Inception
+    v3 has no multiplier: ReLU follows); both false is PyTorch's ``affine=False``.
+    """
 
     tag = "batchnorm"
     eps: float = number(gt=0.0, default=1e-5, description="Accepted, not counted.")
     momentum: float = number(ge=0.0, le=1.0, default=0.1, description="Accepted, not counted.")
+    scale: bool = flag(True, "Learn a multiplier per channel (gamma).")
+    center: bool = flag(True, "Learn an offset per channel (beta).")
+
+    def details(self) -> str:
+        dropped = [n for n, kept in (("scale", self.scale), ("center", self.center)) if not kept]
+        return f"no {' or '.join(dropped)}" if dropped else ""
 
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         channels = shape[-1]
-        return Inferred(shape, params=2 * channels, non_trainable=2 * channels)
+        return Inferred(shape, params=(self.scale + self.center) * channels,
+                        non_trainable=2 * channels)
 
     def forward(self, x: Tensor, ref: "Reference") -> Tensor:
         channels = channels_of(x)
-        gamma = ref.weights(channels, 1)
-        beta = ref.weights(channels, 1)
+        gamma = ref.weights(channels, 1) if self.scale else [1.0] * channels
+        beta = ref.weights(channels, 1) if self.center else [0.0] * channels
         mean = ref.weights(channels, 1)
         var = [abs(v) + 1.0 for v in ref.weights(channels, 1)]
         scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var)]
