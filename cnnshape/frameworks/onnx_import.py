@@ -167,6 +167,12 @@ class _Importer:
         self.shapes = self._infer_shapes(self.model)
         if any(out and not self._static(out) for node in self.graph.node for out in node.output):
             self.shapes = self._infer_shapes(self._folded())
+        self.scope_ops: dict[tuple[str, ...], set[str]] = {}
+        """The op types (not constants) exported from each PyTorch submodule."""
+        for node in self.graph.node:
+            scope = _module_scope(node)
+            if scope is not None and node.op_type != "Constant":
+                self.scope_ops.setdefault(scope, set()).add(node.op_type)
         self.consumers: dict[str, list[int]] = {}
         for index, node in enumerate(self.graph.node):
             for name in node.input:
@@ -469,6 +475,12 @@ class _Importer:
             return self.unique(path[-1])
         return self.unique(node.name or node.output[0])
 
+    def alone_in_scope(self, node: Any) -> bool:
+        """Whether ``node``'s op is all the PyTorch module it came from computes (an
+        nn.ReLU, however often it is called)."""
+        scope = _module_scope(node)
+        return scope is not None and self.scope_ops.get(scope) == {node.op_type}
+
     def unique(self, base: str) -> str:
         taken = set(self.nodes) | {self.input_name, "input"}
         candidate, n = base, 1
@@ -482,7 +494,10 @@ class _Importer:
             units: tuple[int, ...] = (), name: Optional[str] = None) -> str:
         """A new graph Node for ``node``'s output (or ``output``)."""
         name = name or self.name_for(node, weight)
-        self.nodes[name] = Node(name, layer, inputs)
+        # an activation alone in a module's scope was an activation module (nn.ReLU): a row
+        # of its own, as from_torch keeps it; elsewhere it may join the layer before it
+        fuse = not (layer.get("type") == "activation" and self.alone_in_scope(node))
+        self.nodes[name] = Node(name, layer, inputs, fuse=fuse)
         self.sites[name] = self.site(node)
         for root, owner in self.weights.items():
             if owner == PENDING:
@@ -1481,6 +1496,18 @@ def _repaired(model: Any) -> Any:
                 del attribute.ints[:]
                 attribute.ints.extend(perm)
     return fixed
+
+
+def _module_scope(node: Any) -> Optional[tuple[str, ...]]:
+    """The submodule an op came from (dynamo's name scopes or the TorchScript exporter's
+    ``/layer1/layer1.0/relu/Relu``); None for the top module's own ops and other producers."""
+    scopes = _scopes(node)  # dynamo: the module path, then the op's own (fx) name
+    if scopes:
+        return tuple(scopes[:-1]) if len(scopes) >= 3 else None
+    path = node.name.split("/")
+    if node.name.startswith("/") and all(path[1:]) and len(path) >= 3:
+        return tuple(path[1:-1])
+    return None
 
 
 def _scopes(node: Any) -> list[str]:
