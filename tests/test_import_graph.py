@@ -136,3 +136,32 @@ def test_dead_branches_are_dropped_and_bad_graphs_refused() -> None:
         build_spec([Node("a", conv(2), ["later"]), Node("later", conv(2), ["x"])], "x", [4, 4, 1])
     with pytest.raises(SpecError, match="two nodes"):
         build_spec([Node("a", conv(2), ["x"]), Node("a", conv(2), ["a"])], "x", [4, 4, 1])
+
+
+def test_layers_of_one_submodule_become_a_sequential() -> None:
+    nodes = [
+        Node("stem", conv(4), ["x"]),
+        Node("features.0", conv(4), ["stem"]),
+        Node("features.1", act(), ["features.0"]),
+        Node("features.2.conv", conv(4), ["features.1"]),
+        Node("features.2.bn", {"type": "batchnorm"}, ["features.2.conv"]),
+        Node("head", merge("multiply"), ["features.2.bn", "features.0"]),  # reads into it
+    ]
+    spec = build_spec(nodes, "x", [6, 6, 2])
+    assert [(layer["type"], layer["name"]) for layer in spec["layers"]] == [
+        ("conv", "stem"), ("sequential", "features"), ("merge", "head")]
+    inner = spec["layers"][1]["layers"]
+    assert [layer["name"] for layer in inner] == ["features.0", "features.1", "features.2"]
+    assert [layer["name"] for layer in inner[2]["layers"]] == ["features.2.conv",
+                                                               "features.2.bn"]
+    assert spec["layers"][2]["inputs"] == ["features.2.bn", "features.0"]
+    report = cnnshape.analyze(spec)
+    # 3x3 convs: stem 3*3*2*4+4, two more 3*3*4*4+4; batchnorm 2*4
+    assert report.totals.params == (3 * 3 * 2 * 4 + 4) + 2 * (3 * 3 * 4 * 4 + 4) + 2 * 4
+
+
+def test_a_group_name_already_taken_is_not_used() -> None:
+    nodes = [Node("block", conv(2), ["x"]), Node("block.a", conv(2), ["block"]),
+             Node("block.b", conv(2), ["block.a"])]
+    spec = build_spec(nodes, "x", [4, 4, 1])
+    assert [layer["name"] for layer in spec["layers"]] == ["block", "block.a", "block.b"]

@@ -139,7 +139,13 @@ class TinyResNet(nn.Module):
 
 def test_residual_blocks_are_recovered() -> None:
     spec = check(TinyResNet(), (1, 3, 64, 64))
-    blocks = [layer for layer in spec["layers"] if layer["type"] == "residual"]
+    # the module's stages: stem (a Sequential of 4) and layer1 (2 blocks) become sequentials
+    assert [(layer["type"], layer["name"]) for layer in spec["layers"]] == [
+        ("sequential", "stem"), ("sequential", "layer1"), ("adaptive_pool", "pool"),
+        ("flatten", "flatten"), ("dense", "fc")]
+    assert [layer["name"] for layer in spec["layers"][0]["layers"]] == [
+        "stem.0", "stem.1", "stem.2", "stem.3"]
+    blocks = [layer for layer in spec["layers"][1]["layers"] if layer["type"] == "residual"]
     assert [b["name"] for b in blocks] == ["layer1.0", "layer1.1"]
     assert blocks[0]["shortcut"] == [] and blocks[0]["activation"] == "relu"
     assert [layer["name"] for layer in blocks[1]["shortcut"]] == ["layer1.1.down.0",

@@ -11,7 +11,9 @@ reads). This module turns the nodes into a spec a person would have written:
    block, innermost first, so nested blocks fold too (an activation that alone reads
    a residual's sum becomes the residual's ``activation``);
 3. whatever is left is written in order with named connections: ``from`` where a layer
-   does not read the previous one, ``merge`` with ``inputs`` for the other merges.
+   does not read the previous one, ``merge`` with ``inputs`` for the other merges;
+4. consecutive layers of one PyTorch submodule (dotted names: ``layer1.0.conv1``) are
+   grouped into a ``sequential`` named after it.
 
 Nothing here knows any framework.
 """
@@ -220,6 +222,45 @@ def _block_name(merge: str, members: list[str], taken: Any) -> str:
     return candidate if candidate and candidate not in taken and candidate != "input" else merge
 
 
+def _group(nodes: list[Node], prefix: str, names: set[str]) -> list[Node]:
+    """Runs of layers from one PyTorch submodule (``layer1.0.conv1``, ``layer1.1``, ...)
+    become a ``sequential`` named after it (``layer1``), level by level, so the spec reads
+    like the module and ``table --depth 1`` shows its stages."""
+    out: list[Node] = []
+    i = 0
+    while i < len(nodes):
+        segment = _segment(nodes[i].name, prefix)
+        j = i + 1
+        while segment is not None and j < len(nodes) and \
+                _segment(nodes[j].name, prefix) == segment:
+            j += 1
+        group = prefix + segment if segment is not None else ""
+        if j - i >= 2 and group and group not in names:
+            names.add(group)
+            members = _group(nodes[i:j], group + ".", names)
+            out.append(Node(group, {"type": "sequential", "_parts": [members]}, []))
+        else:
+            out.extend(nodes[i:j])
+        i = j
+    return out
+
+
+def _segment(name: str, prefix: str) -> Optional[str]:
+    """The submodule of ``name`` one level below ``prefix`` (``layer1`` of ``layer1.0.conv1``
+    under ""), None when ``name`` is not inside one."""
+    if not name.startswith(prefix):
+        return None
+    head, dot, rest = name[len(prefix):].partition(".")
+    return head if dot and head and rest else None
+
+
+def _output(node: Node) -> str:
+    """The name holding a node's output: a sequential's is its last member's."""
+    if node.layer["type"] == "sequential":
+        return _output(node.layer["_parts"][0][-1])
+    return node.name
+
+
 def _emit(nodes: list[Node], block_input: str, graph_input: str) -> list[dict[str, Any]]:
     """Layers in order; ``from``/``inputs`` only where a layer does not read the previous one."""
     out: list[dict[str, Any]] = []
@@ -229,6 +270,11 @@ def _emit(nodes: list[Node], block_input: str, graph_input: str) -> list[dict[st
         return "input" if name == graph_input else name
 
     for node in nodes:
+        if node.layer["type"] == "sequential":
+            out.append({"type": "sequential", "name": node.name,
+                        "layers": _emit(node.layer["_parts"][0], previous, graph_input)})
+            previous = _output(node)
+            continue
         layer = {"type": node.layer["type"], "name": node.name}
         layer.update((k, v) for k, v in node.layer.items() if k not in ("type", "_parts"))
         if node.layer["type"] == "merge":
@@ -267,5 +313,6 @@ def build_spec(nodes: list[Node], input_name: str, input_shape: Sequence[int], *
     if "input" in names:
         raise SpecError([f"{source}: node input: a layer may not be named \"input\" "
                          "(it names the network's input)"])
-    spec["layers"] = _emit(list(graph.nodes.values()), input_name, input_name)
+    grouped = _group(list(graph.nodes.values()), "", graph.names | {"input"})
+    spec["layers"] = _emit(grouped, input_name, input_name)
     return spec
