@@ -283,6 +283,9 @@ def test_unsupported_modules_give_one_line(module: nn.Module, message: str) -> N
 def test_input_shape_is_checked() -> None:
     with pytest.raises(SpecError, match="expected"):
         from_torch(LeNet(), (3, 32, 32, 1, 1, 1))
+    with pytest.raises(SpecError, match=r"Conv2d\) wants 4 axes with the batch first, "
+                                         r"e.g. \(1, 3, 224, 224\)"):
+        from_torch(LeNet(), (3, 32, 32))  # no batch axis
     with pytest.raises(SpecError, match="does not run on input"):
         from_torch(LeNet(), (1, 3, 28, 28))  # the flattened size no longer fits fc3
 

@@ -545,6 +545,7 @@ def from_torch(module: Any, input_shape: Sequence[int], *,
     if len(shape) < 3 or len(shape) > 5 or min(shape) < 1:
         raise SpecError([f"{SOURCE}: input_shape {list(shape)}: expected (N, C, L), "
                          "(N, C, H, W) or (N, C, D, H, W)"])
+    _check_rank(module, shape)
     was_training = module.training
     module.eval()
     try:
@@ -586,6 +587,23 @@ def from_torch(module: Any, input_shape: Sequence[int], *,
         return spec
     finally:
         module.train(was_training)
+
+
+def _check_rank(module: Any, shape: tuple[int, ...]) -> None:
+    """torch runs a Conv2d on (C, H, W) as one unbatched sample: (3, 224, 224) would be read
+    here as a batch of 3 one-dimensional signals. The first conv says how many axes it wants."""
+    from torch import nn
+
+    for sub in module.modules():
+        if isinstance(sub, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
+                            nn.ConvTranspose2d, nn.ConvTranspose3d)):
+            wanted = len(sub.kernel_size) + 2
+            if len(shape) != wanted:
+                example = (1, sub.in_channels, *([224] * (wanted - 2)))
+                raise SpecError([f"{SOURCE}: input_shape {tuple(shape)}: its first convolution "
+                                 f"({type(sub).__name__}) wants {wanted} axes with the batch "
+                                 f"first, e.g. {example}"])
+            return
 
 
 def _op_text(node: Any, translator: _Translator) -> str:
