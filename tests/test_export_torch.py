@@ -513,3 +513,12 @@ def test_every_kind_exported_and_a_missing_one_is_one_line() -> None:
     text = one_line_error(lambda: emit.emit(spec, NoScale()))
     assert text == ('<spec>: layers[1] (scale "gamma"): export to pytorch: scale layers have '
                     'no pytorch equivalent here')
+
+
+def test_avg_pool_3d_smaller_than_its_kernel_is_refused() -> None:
+    """cnnshape pools a padded 2x4x4 input with a k3 window; torch's AvgPool3d refuses it."""
+    spec = {"input": [2, 4, 4, 1], "layers": [
+        {"type": "pool", "name": "p", "mode": "avg", "kernel": 3, "padding": 1, "stride": 1}]}
+    assert cnnshape.analyze(spec).rows[-1].output_shape == [2, 4, 4, 1]
+    message = one_line_error(lambda: torch_source(spec))
+    assert 'layers[0] (pool "p")' in message and "AvgPool3d refuses" in message

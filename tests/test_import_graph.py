@@ -128,10 +128,13 @@ def test_from_is_written_where_a_layer_skips_the_previous_one() -> None:
     assert cnnshape.analyze(spec).rows[-1].output_shape == [4, 4, 2]
 
 
-def test_dead_branches_are_dropped_and_bad_graphs_refused() -> None:
+def test_layers_the_output_does_not_read_stay_and_bad_graphs_are_refused() -> None:
+    """A computed layer nothing reads still costs its parameters and MACs."""
     nodes = [Node("a", conv(2), ["x"]), Node("unused", conv(2), ["x"]), Node("b", conv(2), ["a"])]
     spec = build_spec(nodes, "x", [4, 4, 1])
-    assert [layer["name"] for layer in spec["layers"]] == ["a", "b"]
+    assert [layer["name"] for layer in spec["layers"]] == ["a", "unused", "b"]
+    assert spec["layers"][1]["from"] == "input" and spec["layers"][2]["from"] == "a"
+    assert cnnshape.analyze(spec).totals.params == (3 * 3 * 1 * 2 + 2) * 2 + 3 * 3 * 2 * 2 + 2
     with pytest.raises(SpecError, match="reads 'later'"):
         build_spec([Node("a", conv(2), ["later"]), Node("later", conv(2), ["x"])], "x", [4, 4, 1])
     with pytest.raises(SpecError, match="two nodes"):
@@ -165,3 +168,16 @@ def test_a_group_name_already_taken_is_not_used() -> None:
              Node("block.b", conv(2), ["block.a"])]
     spec = build_spec(nodes, "x", [4, 4, 1])
     assert [layer["name"] for layer in spec["layers"]] == ["block", "block.a", "block.b"]
+
+
+def test_a_broadcasting_add_stays_a_merge() -> None:
+    """A residual adds equal shapes; x + gate with a [1, 1, C] gate is a merge."""
+    nodes = [
+        Node("features", conv(4), ["x"]),
+        Node("gate_pool", {"type": "global_pool"}, ["features"]),
+        Node("gate", conv(4, kernel=1), ["gate_pool"]),
+        Node("sum", merge("add"), ["features", "gate"]),
+    ]
+    spec = build_spec(nodes, "x", [5, 5, 2])
+    assert [layer["type"] for layer in spec["layers"]] == ["conv", "global_pool", "conv", "merge"]
+    assert cnnshape.analyze(spec).rows[-1].output_shape == [5, 5, 4]

@@ -316,3 +316,17 @@ def test_module_mode_is_restored() -> None:
     module = LeNet().train()
     from_torch(module, (1, 3, 32, 32))
     assert module.training
+
+
+class OneBranchConcat(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 1)
+
+    def forward(self, x: Any) -> Any:
+        return torch.cat([self.conv(x)], dim=1)
+
+
+def test_concatenating_one_tensor_is_the_tensor() -> None:
+    spec = check(OneBranchConcat(), (1, 2, 4, 4))
+    assert [layer["type"] for layer in spec["layers"]] == ["conv"]

@@ -59,19 +59,13 @@ class _Graph:
                                      "not computed before it (not a graph in order)"])
             self.nodes[node.name] = node
         self.names = set(self.nodes) | {input_name}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        """Every node's output shape (and the input's), from the calculator."""
         """Every name the spec will hold, at any depth."""
         if not self.nodes:
             raise SpecError([f"{source}: the graph has no layers"])
         self.output = nodes[-1].name
-        self._prune()
-
-    def _prune(self) -> None:
-        """Keep the nodes the output depends on (dead branches compute nothing it shows)."""
-        live = {self.output}
-        for node in reversed(list(self.nodes.values())):
-            if node.name in live:
-                live.update(node.inputs)
-        self.nodes = {n: node for n, node in self.nodes.items() if n in live}
+        # Layers the output does not depend on stay: the source computes (and counts) them.
 
     def readers(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {self.input: []}
@@ -155,6 +149,8 @@ class _Graph:
         def members(branch: list[str]) -> list[Node]:
             return [self.nodes[n] for n in sorted(branch, key=position.__getitem__)]
 
+        if merge.layer["mode"] == "add" and len({self.shapes.get(n) for n in merge.inputs}) != 1:
+            return  # a broadcasting add: a residual adds equal shapes
         if merge.layer["mode"] == "concat":
             block: dict[str, Any] = {"type": "concat"}
             parts = [members(b) for b in branches]
@@ -183,6 +179,7 @@ class _Graph:
             del self.nodes[absorbed.name]
             self.rename(absorbed.name, merge.name)
         if title != merge.name:
+            self.shapes[title] = self.shapes[merge.name]
             self.nodes = {(title if n == merge.name else n): v for n, v in self.nodes.items()}
             self.rename(merge.name, title)
             merge.name = title
@@ -293,6 +290,18 @@ def _emit(nodes: list[Node], block_input: str, graph_input: str) -> list[dict[st
     return out
 
 
+def _shapes(nodes: list[Node], input_name: str,
+            input_shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
+    """Each node's output shape, by the calculator on the graph as named connections."""
+    from ..analysis import analyze
+
+    flat = {"input": list(input_shape), "layers": _emit(nodes, input_name, input_name)}
+    report = analyze(flat, receptive=False)
+    shapes = {row.name: tuple(row.output_shape) for row in report.rows[1:]}
+    shapes[input_name] = tuple(input_shape)
+    return shapes
+
+
 def build_spec(nodes: list[Node], input_name: str, input_shape: Sequence[int], *,
                name: Optional[str] = None, description: Optional[str] = None,
                source: str = "<graph>") -> dict[str, Any]:
@@ -302,6 +311,7 @@ def build_spec(nodes: list[Node], input_name: str, input_shape: Sequence[int], *
     """
     graph = _Graph(nodes, input_name, source)
     graph.fold_activations()
+    graph.shapes = _shapes(list(graph.nodes.values()), input_name, input_shape)
     graph.fold_blocks()
     spec: dict[str, Any] = {}
     if name:

@@ -322,6 +322,10 @@ class TorchBackend(Backend):
         TensorFlow's (max ignores the padding, avg leaves it out of the divisor)."""
         nd = _nd(x)
         kernel, stride, pads = layer.geometry(x.shape[:-1])
+        if layer.mode == "avg" and nd == 3 and any(n < k for n, k in zip(x.shape[:-1], kernel)):
+            raise Unsupported("export to pytorch: torch's AvgPool3d refuses an input smaller "
+                              f"than its kernel {list(kernel)}, padded or not "
+                              f"(input {list(x.shape[:-1])})")
         symmetric = _symmetric(pads)
         padding = [p for p, _ in pads] if symmetric else [0]
         tf_same = layer.padding == "same"

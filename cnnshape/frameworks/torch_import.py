@@ -18,6 +18,7 @@ import re
 from typing import Any, Optional, Sequence
 
 from ..errors import SpecError
+from ..layers.conv import same_pads
 from .graph import Node, build_spec
 
 SOURCE = "<torch module>"
@@ -71,6 +72,8 @@ class _Translator:
         self.notes: list[str] = []
         self.labels: dict[str, str] = {}
         self.used: set[str] = set()
+        self.same_padded: set[str] = set()
+        """fx values padded as TensorFlow's "same" for the conv or max pooling reading them."""
         self.cropped: dict[str, list[int]] = {}
         """fx values that are a center crop of another, read by a merge (crop: true)."""
 
@@ -143,7 +146,9 @@ class _Translator:
                 "filters": m.out_channels, "kernel": _spatial(m.kernel_size, nd)}
             if _ints(m.stride, nd) != [1] * nd:
                 layer["stride"] = _spatial(m.stride, nd)
-            if isinstance(m.padding, str):
+            if x.name in self.same_padded:
+                layer["padding"] = "same"  # an F.pad before it, TensorFlow's "same"
+            elif isinstance(m.padding, str):
                 layer["padding"] = m.padding  # torch's "same" (stride 1) pads as TensorFlow's
             elif any(_ints(m.padding, nd)):
                 layer["padding"] = _spatial(m.padding, nd)
@@ -166,7 +171,8 @@ class _Translator:
                 raise _Unsupported("dilated max pooling has no spec equivalent")
             if getattr(m, "return_indices", False):
                 raise _Unsupported("return_indices has no spec equivalent")
-            self.pool(node, x, "max" if is_max else "avg", m.kernel_size, m.stride, m.padding,
+            padding = "same" if x.name in self.same_padded else m.padding
+            self.pool(node, x, "max" if is_max else "avg", m.kernel_size, m.stride, padding,
                       m.ceil_mode, getattr(m, "count_include_pad", True))
         elif isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
                             nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)):
@@ -201,9 +207,7 @@ class _Translator:
                            m.bias is not None if m.elementwise_affine else False, m.eps)
         elif isinstance(m, (nn.ZeroPad1d, nn.ZeroPad2d, nn.ZeroPad3d, nn.ConstantPad1d,
                             nn.ConstantPad2d, nn.ConstantPad3d)):
-            if getattr(m, "value", 0.0) != 0.0:
-                raise _Unsupported("padding with a value other than zero")
-            self.pad(node, x, list(m.padding))
+            self.pad(node, x, list(m.padding), float(getattr(m, "value", 0.0)))
         elif isinstance(m, nn.Upsample):
             self.upsample(node, x, m.mode, m.scale_factor)
         else:
@@ -265,9 +269,9 @@ class _Translator:
         elif name in ("interpolate", "upsample"):
             self.upsample(node, args[0], arg(3, "mode", "nearest"), arg(2, "scale_factor"))
         elif name == "pad":
-            if arg(2, "mode", "constant") != "constant" or (arg(3, "value", 0.0) or 0.0) != 0.0:
-                raise _Unsupported("padding other than with zeros")
-            self.pad(node, args[0], list(arg(1, "pad")))
+            if arg(2, "mode", "constant") != "constant":
+                raise _Unsupported("padding other than with a constant")
+            self.pad(node, args[0], list(arg(1, "pad")), float(arg(3, "value", 0.0) or 0.0))
         elif name == "layer_norm":
             weight, bias = arg(2, "weight"), arg(3, "bias")
             self.layernorm(node, args[0], tuple(arg(1, "normalized_shape")), weight is not None,
@@ -293,7 +297,9 @@ class _Translator:
         layer: dict[str, Any] = {"type": "pool", "mode": mode, "kernel": _spatial(kernel, nd)}
         if stride is not None and stride != [] and _ints(stride, nd) != _ints(kernel, nd):
             layer["stride"] = _spatial(stride, nd)
-        if any(_ints(padding, nd)):
+        if padding == "same":
+            layer["padding"] = "same"
+        elif any(_ints(padding, nd)):
             layer["padding"] = _spatial(padding, nd)
             if mode == "avg" and not count_include_pad:
                 self.notes.append(f"{self.label(node)} averages without the padded cells: "
@@ -406,6 +412,9 @@ class _Translator:
         return name if name in MERGES else None
 
     def merge(self, node: Any, mode: str, tensors: list[Any]) -> None:
+        if len(tensors) == 1:  # torch.cat of one tensor
+            self.same(node, tensors[0])
+            return
         layer: dict[str, Any] = {"type": "merge", "mode": mode}
         crops = [self.cropped[t.name] for t in tensors if t.name in self.cropped]
         if crops:
@@ -456,22 +465,60 @@ class _Translator:
         self.add(node, layer, [self.ref(x)])
         self.last.add(node.name)
 
-    def pad(self, node: Any, x: Any, pads: list[int]) -> None:
+    def pad(self, node: Any, x: Any, pads: list[int], value: float = 0.0) -> None:
         nd = self.rank(x) - 2
         if len(pads) == 1:
             pads = pads * (2 * nd)
         pairs = [pads[i:i + 2] for i in range(0, len(pads), 2)]  # last dim first
-        if len(pairs) != nd or any(p[0] != p[1] or p[0] < 0 for p in pairs):
+        per_dim = [(p[0], p[1]) for p in reversed(pairs)] if len(pairs) == nd else []
+        if per_dim and self._same_before(node, x, per_dim, value):
+            self.same(node, x)
+            self.same_padded.add(node.name)
+            return
+        if value != 0.0:
+            raise _Unsupported(f"padding with {value} (the spec pads with zeros, or with -inf "
+                               "as a max pooling's TensorFlow-style \"same\")")
+        if not per_dim or any(a != b or a < 0 for a, b in per_dim):
             raise _Unsupported(f"padding {pads}: the spec's pad is symmetric on every "
                                "spatial dim")
-        self.add(node, {"type": "pad", "padding": _spatial([p[0] for p in reversed(pairs)], nd)},
+        self.add(node, {"type": "pad", "padding": _spatial([a for a, _ in per_dim], nd)},
                  [self.ref(x)])
+
+    def _same_before(self, node: Any, x: Any, pads: list[tuple[int, int]],
+                     value: float) -> bool:
+        """Whether this pad is TensorFlow's "same" for the one conv (zeros) or max pooling
+        (-inf) that reads it, as PyTorch ports of TensorFlow models and cnnshape's own
+        export write it: then that layer takes ``padding: "same"``."""
+        from torch import nn
+
+        users = list(node.users)
+        if len(users) != 1 or users[0].op != "call_module":
+            return False
+        m = self.modules[users[0].target]
+        nd = len(pads)
+        convs = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+        pools = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
+        if isinstance(m, convs) and value == 0.0 and not isinstance(m.padding, str):
+            dilation = _ints(m.dilation, nd)
+        elif isinstance(m, pools) and value == float("-inf") and not m.ceil_mode:
+            dilation = _ints(m.dilation, nd)
+        else:
+            return False
+        if any(_ints(m.padding, nd)):
+            return False
+        kernel, stride = _ints(m.kernel_size, nd), _ints(m.stride or m.kernel_size, nd)
+        sizes = self.shapes[x.name][2:]
+        wanted = [same_pads(n, d * (k - 1) + 1, s)
+                  for n, k, s, d in zip(sizes, kernel, stride, dilation)]
+        return wanted == pads
 
     def upsample(self, node: Any, x: Any, mode: str, scale: Any) -> None:
         nd = self.rank(x) - 2
         before, after = self.shapes[x.name][2:], self.shapes[node.name][2:]
         factors = [a // b for a, b in zip(after, before)]
-        if mode != "nearest" or any(a != b * f for a, b, f in zip(after, before, factors)):
+        # integer factors: "nearest-exact" picks the same source cells as "nearest"
+        if mode not in ("nearest", "nearest-exact") or any(
+                a != b * f for a, b, f in zip(after, before, factors)):
             raise _Unsupported(f"{mode} resizing by {scale}: only nearest by whole factors")
         self.add(node, {"type": "upsample", "scale": _spatial(factors, nd)}, [self.ref(x)])
 
@@ -614,11 +661,20 @@ def _op_text(node: Any, translator: _Translator) -> str:
 
 
 def _upto(nodes: list[Node], final: str) -> list[Node]:
-    """The nodes up to the one holding the output (what follows it is not the output)."""
-    for i, node in enumerate(nodes):
-        if node.name == final:
-            return nodes[:i + 1]
-    raise SpecError([f"{SOURCE}: the module returns its input unchanged"])
+    """The nodes in an order that ends with the output: layers computed after it that it
+    does not feed are computed (and counted) before it; what reads the output is not."""
+    names = [node.name for node in nodes]
+    if final not in names:
+        raise SpecError([f"{SOURCE}: the module returns its input unchanged"])
+    cut = names.index(final)
+    fed = {final}
+    later: list[Node] = []
+    for node in nodes[cut + 1:]:
+        if fed.intersection(node.inputs):
+            fed.add(node.name)
+        else:
+            later.append(node)
+    return [*nodes[:cut], *later, nodes[cut]]
 
 
 def _check(spec: dict[str, Any], translator: _Translator, gm: Any) -> None:
