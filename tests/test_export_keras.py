@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -35,7 +34,7 @@ if int(keras.__version__.split(".")[0]) < 3:
 
 import cnnshape  # noqa: E402
 from cnnshape.frameworks.keras_export import keras_source, to_keras  # noqa: E402
-from cnnshape.reference import Reference  # noqa: E402
+from recording import Recording  # noqa: E402
 
 layers = keras.layers
 pytestmark = pytest.mark.filterwarnings(  # Keras's torch backend converting to numpy 2
@@ -94,29 +93,6 @@ def keras_macs(layer: Any) -> int:
 
 def trainable_count(layer: Any) -> int:
     return sum(math.prod(w.shape) for w in layer.trainable_weights)
-
-
-class Recording(Reference):
-    """The reference pass, keeping each weight list it draws under the drawing layer."""
-
-    def __init__(self, known: Any) -> None:
-        super().__init__(known, seed=3)
-        self.draws: dict[str, list[list[float]]] = defaultdict(list)
-        self.layer_names: list[str] = []
-        self.final: Any = None
-        """The network's output (a composite's, when the spec ends with one)."""
-
-    def weights(self, count: int, fan_in: int) -> list[float]:
-        values = super().weights(count, fan_in)
-        self.draws[self.layer_names[-1]].append(values)
-        return values
-
-    def visit(self, layer: Any, x: Any, path: str, name: str, reads: list[str]) -> Any:
-        self.layer_names.append(name)
-        try:
-            return super().visit(layer, x, path, name, reads)
-        finally:
-            self.layer_names.pop()
 
 
 def reference(spec: dict[str, Any], x: Any) -> Recording:

@@ -19,7 +19,6 @@ import json
 import math
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,7 +32,7 @@ from cnnshape.frameworks import emit  # noqa: E402
 from cnnshape.frameworks.torch_export import (  # noqa: E402
     RESERVED, TorchBackend, to_torch, torch_code, torch_source)
 from cnnshape.layers import KINDS  # noqa: E402
-from cnnshape.reference import Reference  # noqa: E402
+from recording import Recording  # noqa: E402
 
 SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.json"))
 TOL = dict(rtol=1e-8, atol=1e-8)
@@ -132,27 +131,6 @@ def test_zoo_shapes_params_macs(path: Path) -> None:
 
 
 # ---------------------------------------------------------------- values against the reference
-
-class Recording(Reference):
-    """The reference pass, keeping the weight lists each layer draws, by layer name."""
-
-    def __init__(self, known: Any) -> None:
-        super().__init__(known, seed=3)
-        self.draws: dict[str, list[list[float]]] = defaultdict(list)
-        self._visiting: list[str] = []
-
-    def weights(self, count: int, fan_in: int) -> list[float]:
-        values = super().weights(count, fan_in)
-        self.draws[self._visiting[-1]].append(values)
-        return values
-
-    def visit(self, layer: Any, x: Any, path: str, name: str, reads: list[str]) -> Any:
-        self._visiting.append(name)
-        try:
-            return super().visit(layer, x, path, name, reads)
-        finally:
-            self._visiting.pop()
-
 
 def tensor(values: Any) -> Any:
     return torch.tensor(values, dtype=torch.float64)

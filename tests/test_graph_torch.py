@@ -38,7 +38,7 @@ F = torch.nn.functional
 
 import cnnshape  # noqa: E402
 from cnnshape.cli import main  # noqa: E402
-from cnnshape.reference import Reference  # noqa: E402
+from recording import Recording  # noqa: E402
 from test_torch_agreement import (  # noqa: E402
     DTYPE, TOL, cl, load_conv_weights, load_transpose_weights, n_params, nested, to_torch,
     torch_input)
@@ -127,31 +127,10 @@ def running_stats(net: Any) -> int:
 
 # ---------------------------------------------------------------- cnnshape side helpers
 
-class Recording(Reference):
-    """The reference pass, keeping every weight list it draws under the layer drawing it."""
-
-    def __init__(self, known: Any) -> None:
-        super().__init__(known, seed=7)
-        self.draws: dict[str, list[list[float]]] = defaultdict(list)
-        self._visiting: list[str] = []
-
-    def weights(self, count: int, fan_in: int) -> list[float]:
-        values = super().weights(count, fan_in)
-        self.draws[self._visiting[-1]].append(values)
-        return values
-
-    def visit(self, layer: Any, x: Any, path: str, name: str, reads: list[str]) -> Any:
-        self._visiting.append(name)
-        try:
-            return super().visit(layer, x, path, name, reads)
-        finally:
-            self._visiting.pop()
-
-
 def reference_outputs(spec: dict[str, Any], x: Any) -> Recording:
     """Run cnnshape's reference pass on one torch sample [C, spatial...]."""
     network = cnnshape.load(spec)
-    ref = Recording(network.names)
+    ref = Recording(network.names, seed=7)
     value = nested(x)
     ref.outputs["input"] = value
     ref.sequence(network.layers, value, "layers")
