@@ -217,7 +217,7 @@ class ConvTranspose(_ConvBase):
     output_padding: Spatial = spatial(0, default=0)
 
     def crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
-               dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
+              dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
         """(before, after) cropping of the scattered canvas, and the output padding."""
         extra = per_dim(self.output_padding, dims, "output_padding")
         for i, (op, s, d) in enumerate(zip(extra, stride, dilation)):

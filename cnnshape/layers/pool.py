@@ -42,7 +42,8 @@ class Pool(LayerBase):
         return text + (" ceil" if self.ceil_mode else "")
 
     def geometry(self, dims: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...],
-                                                         list[tuple[int, int]]]:
+                                                        list[tuple[int, int]]]:
+        """Kernel, stride and (before, after) padding per spatial dim for input ``dims``."""
         nd = len(dims)
         kernel = per_dim(self.kernel, nd, "kernel")
         stride = per_dim(self.stride, nd, "stride") if self.stride is not None else kernel
