@@ -37,8 +37,8 @@ from cnnshape.frameworks.keras_export import keras_source, to_keras  # noqa: E40
 from recording import Recording  # noqa: E402
 
 layers = keras.layers
-pytestmark = pytest.mark.filterwarnings(  # Keras's torch backend converting to numpy 2
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+pytestmark = [pytest.mark.keras, pytest.mark.filterwarnings(  # Keras's torch backend, numpy 2
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")]
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.json"))
 FORWARD_MACS = 2_000_000_000

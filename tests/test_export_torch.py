@@ -37,6 +37,8 @@ from recording import Recording  # noqa: E402
 SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.json"))
 TOL = dict(rtol=1e-8, atol=1e-8)
 
+pytestmark = pytest.mark.torch
+
 
 # ---------------------------------------------------------------- torch side
 

@@ -26,6 +26,8 @@ from cnnshape.errors import SpecError  # noqa: E402
 from cnnshape.frameworks.torch_export import to_torch  # noqa: E402
 from cnnshape.frameworks.torch_import import from_torch  # noqa: E402
 
+pytestmark = pytest.mark.torch
+
 
 def rows(report: Any) -> list[tuple[Any, ...]]:
     return [(row.type, tuple(row.output_shape), row.params, row.non_trainable_params, row.macs)

@@ -46,6 +46,8 @@ from test_torch_agreement import (  # noqa: E402
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BATCH = 2
 
+pytestmark = pytest.mark.torch
+
 
 # ---------------------------------------------------------------- torch side helpers
 

@@ -61,6 +61,8 @@ SPECS = HERE.parent / "specs"
 FIXTURE = HERE / "data" / "onnx" / "tiny_lenet.onnx"
 FUSABLE = ("conv", "conv_transpose", "dense")
 
+pytestmark = pytest.mark.onnx
+
 
 def need_torch() -> Any:
     return pytest.importorskip("torch", reason="exporting test models to ONNX needs torch")

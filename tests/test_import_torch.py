@@ -23,6 +23,8 @@ from cnnshape.frameworks.torch_import import from_torch  # noqa: E402
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.json"))
 
+pytestmark = pytest.mark.torch
+
 
 def hooked_macs(module: nn.Module, x: Any) -> int:
     """Multiply-accumulates of conv, transposed conv and linear layers, from torch's shapes."""

@@ -30,8 +30,8 @@ BATCH = 2
 DTYPE = torch.float64
 TOL = dict(rtol=1e-9, atol=1e-9)
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Using padding='same' with even kernel lengths:UserWarning")
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings(
+    "ignore:Using padding='same' with even kernel lengths:UserWarning")]
 
 
 # ---------------------------------------------------------------- helpers
