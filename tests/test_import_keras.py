@@ -425,9 +425,11 @@ def test_model_level_refusals(tmp_path: Path) -> None:
     model = json.loads(chain(CONV))
     model["config"]["input_layers"] = [["x", 0, 0], ["y", 0, 0]]
     assert "the model has 2 inputs; a spec has exactly one" in refusal(json.dumps(model))
-    model = json.loads(chain(CONV))
-    model["config"]["output_layers"] = [["conv", 0, 0], ["x", 0, 0]]
-    assert "the model has 2 outputs" in refusal(json.dumps(model))
+    model = json.loads(chain(CONV, ("Flatten", {"name": "flat"}),
+                             ("Dense", {"name": "head", "units": 3})))
+    model["config"]["output_layers"] = [["flat", 0, 0], ["head", 0, 0]]
+    assert ("layer head (Dense) reads the first output flat: a spec's output is its last "
+            "layer") in refusal(json.dumps(model))
     assert "layer x (InputLayer): input shape [null, null, null, 3]" in \
         refusal(chain(CONV, shape=(None, None, 3)))  # type: ignore[arg-type]
     assert "the model computes nothing" in refusal(chain(("Activation", {"activation": "linear"})))
@@ -439,6 +441,23 @@ def test_model_level_refusals(tmp_path: Path) -> None:
     path.write_text(chain(CONV, ("GRU", {"name": "rnn"})))
     assert refusal(path) == f"{path}: layer rnn (GRU): unsupported Keras layer (cnnshape has " \
         "no exact equivalent)"
+
+
+def test_other_outputs_are_kept_and_counted() -> None:
+    """Two heads on one trunk: the spec's output is the first; the second head's layer
+    stays, read by nothing, and its weights count."""
+    model = json.loads(chain(CONV, ("Flatten", {"name": "flat"}),
+                             ("Dense", {"name": "scores", "units": 10})))
+    entries = model["config"]["layers"]
+    entries.append({"class_name": "Dense", "name": "box", "config": {"name": "box", "units": 4},
+                    "inbound_nodes": [[["flat", 0, 0, {}]]]})
+    model["config"]["output_layers"] = [["scores", 0, 0], ["box", 0, 0]]
+    spec = from_keras_json(model)
+    report = cnnshape.analyze(spec)
+    # conv 3*3*4*4+4; flatten 8*8*4 = 256; dense 256*10+10 and 256*4+4
+    assert report.totals.params == (3 * 3 * 4 * 4 + 4) + (256 * 10 + 10) + (256 * 4 + 4)
+    assert report.output_shape == [10] and spec["layers"][-1]["name"] == "scores"
+    assert "other outputs (box)" in spec["description"]
 
 
 def test_keras3_constants_and_activation_names() -> None:

@@ -135,9 +135,12 @@ def from_keras_json(source: Union[str, "os.PathLike[str]", dict], *,
     title = name or _model_name(model)
     made_by = f"Keras {version}" if version else ("Keras 2" if importer.keras2 else "Keras 3")
     nodes = importer.nodes(output)
+    description = f"Imported from {made_by} model JSON ({where})"
+    if importer.other_outputs:
+        description += (f"; the model's other outputs ({', '.join(importer.other_outputs)}) "
+                        "are layers the spec's output does not read, counted all the same")
     return build_spec(nodes, importer.input_name, importer.input_shape, name=title,
-                      description=f"Imported from {made_by} model JSON ({where})",
-                      source=where)
+                      description=description, source=where)
 
 
 def _read(source: Union[str, "os.PathLike[str]", dict]) -> tuple[str, Any]:
@@ -275,6 +278,8 @@ class _Importer:
         """Every Keras layer name seen: names made up here (``<layer>_pool``) avoid them."""
         self.input_name = ""
         self.input_shape: list[int] = []
+        self.other_outputs: list[str] = []
+        """The top-level model's outputs after the first (kept as unread layers)."""
         self.pools: dict[str, tuple[str, int]] = {}
         """GlobalPooling(keepdims=False) flatten item -> (its global_pool item, readers)."""
 
@@ -316,10 +321,14 @@ class _Importer:
             raise SpecError([f"{label}malformed input_layers or output_layers"])
         if len(ins) != 1:
             raise SpecError([f"{label}the model has {len(ins)} inputs; a spec has exactly one"])
-        if len(outs) != 1:
+        if len(outs) != 1 and (prefix or not outs):
             raise SpecError([f"{label}the model has {len(outs)} outputs; a spec has exactly one"])
         calls = self.calls(entries, prefix)
-        order = _order(calls, outs[0], self.where, prefix)
+        for call in calls:  # a model output is read (by whoever calls the model)
+            call.uses += sum(key == (call.name, call.index, 0) for key in outs[1:])
+        order = _order(calls, outs, self.where, prefix)
+        if not prefix:
+            self.other_outputs = [key[0] for key in outs[1:]]
         values: dict[TensorKey, Value] = {}
         for call in order:
             if call.cls == "InputLayer":
@@ -596,9 +605,12 @@ def _inbound(node: Any) -> tuple[list[TensorKey], list[Any]]:
     raise ValueError(f"expected an object or a list, got {json.dumps(node)[:60]}")
 
 
-def _order(calls: list[_Call], output: TensorKey, where: str, prefix: str) -> list[_Call]:
-    """The calls the output depends on, in a topological order that keeps Keras's own
-    order wherever it already is one."""
+def _order(calls: list[_Call], outputs: list[TensorKey], where: str,
+           prefix: str) -> list[_Call]:
+    """The calls the outputs depend on, in a topological order that keeps Keras's own
+    order wherever it already is one, the first output's layer last: it is the spec's
+    output; the other outputs' layers stay, computed and counted, read by nothing."""
+    output = outputs[0]
     label = f"{where}: {prefix + ': ' if prefix else ''}"
     producers = {(c.name, c.index, 0): c for c in calls}
     position = {id(c): i for i, c in enumerate(calls)}
@@ -610,8 +622,11 @@ def _order(calls: list[_Call], output: TensorKey, where: str, prefix: str) -> li
                                  f"{json.dumps(list(key))}, {what}"])
     if output not in producers:
         raise SpecError([f"{label}output {json.dumps(list(output))} is not a layer output"])
+    for other in outputs[1:]:
+        if other not in producers:
+            raise SpecError([f"{label}output {json.dumps(list(other))} is not a layer output"])
     needed: dict[int, _Call] = {}
-    stack = [producers[output]]
+    stack = [producers[key] for key in outputs]
     while stack:
         call = stack.pop()
         if id(call) in needed:
@@ -635,7 +650,12 @@ def _order(calls: list[_Call], output: TensorKey, where: str, prefix: str) -> li
                 heapq.heappush(ready, (position[id(reader)], id(reader)))
     if len(order) != len(needed):
         raise SpecError([f"{label}the layers form a cycle"])
-    return order
+    last = producers[output]
+    if readers.get(id(last)):
+        reader = readers[id(last)][0]
+        raise SpecError([f"{label}layer {reader.name} ({reader.cls}) reads the first output "
+                         f"{last.name}: a spec's output is its last layer"])
+    return [call for call in order if call is not last] + [last]
 
 
 # ---------------------------------------------------------------- layer translations
