@@ -903,4 +903,5 @@ def test_small_values_stored_outside_the_file(tmp_path: Path) -> None:
 
 def test_without_onnx_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
-    one_line_error(lambda: from_onnx(FIXTURE), "pip install 'cnnshape[onnx]'")
+    one_line_error(lambda: from_onnx(FIXTURE), f"{FIXTURE}: importing ONNX needs the onnx "
+                   "package: pip install 'cnnshape[onnx]'")

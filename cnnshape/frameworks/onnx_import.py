@@ -83,11 +83,12 @@ def _channels_last(shape: tuple[Optional[int], ...], last: bool,
     return (*rest[1:], rest[0])
 
 
-def _onnx() -> Any:
+def _onnx(source: Any = None) -> Any:
     try:
         import onnx
     except ImportError:
-        raise SpecError([f"importing ONNX needs the onnx package: {INSTALL}"]) from None
+        where = f"{os.fspath(source)}: " if isinstance(source, (str, os.PathLike)) else ""
+        raise SpecError([f"{where}importing ONNX needs the onnx package: {INSTALL}"]) from None
     return onnx
 
 
@@ -1550,7 +1551,7 @@ def from_onnx(source: Any, *, name: Optional[str] = None) -> dict[str, Any]:
     (default: the graph's name, or the file's). Raises SpecError with one line naming the
     node that a spec cannot express.
     """
-    onnx = _onnx()
+    onnx = _onnx(source)
     model, label, base = _read(onnx, source)
     importer = _Importer(onnx, model, label, base)
     return importer.run(name)
