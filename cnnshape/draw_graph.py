@@ -37,7 +37,7 @@ from typing import Callable, Optional, Sequence
 from .fields import show_shape
 from .graphview import FLOW, SKIP, Edge, GraphView, Node, build
 from .spec import Source
-from .svg import Svg, text_width
+from .svg import Svg, number, text_width
 
 MARGIN = 24.0
 BAND_GAP = 36.0
@@ -572,10 +572,10 @@ def _routes(view: GraphView, g: _Graph, places: list[Place], xs: list[float],
         start = _port(places[edge.source], *leaving[index], top=False)
         end = _port(places[edge.target], *arriving[index], top=True)
         x, y = start
-        parts = [f"M {_num(x)} {_num(y)}"]
+        parts = [f"M {number(x)} {number(y)}"]
         bottom = tops[g.rank[chain[0]]] + heights[g.rank[chain[0]]]
         if y < bottom:
-            parts.append(f"L {_num(x)} {_num(bottom)}")
+            parts.append(f"L {number(x)} {number(bottom)}")
             y = bottom
         for vertex in chain[1:]:
             r = g.rank[vertex]
@@ -584,7 +584,7 @@ def _routes(view: GraphView, g: _Graph, places: list[Place], xs: list[float],
             x, y = nx, tops[r]
             stop = end[1] if vertex < g.real else tops[r] + heights[r]
             if stop > y:
-                parts.append(f"L {_num(x)} {_num(stop)}")
+                parts.append(f"L {number(x)} {number(stop)}")
                 y = stop
         routes.append(Route(edge, " ".join(parts), start, end, len(chain) - 2))
     return routes
@@ -594,14 +594,9 @@ def _bend(x0: float, y0: float, x1: float, y1: float) -> str:
     """Down across the gap between bands: straight if aligned, else an S-curve that
     leaves and arrives vertically."""
     if abs(x1 - x0) < 0.01:
-        return f"L {_num(x1)} {_num(y1)}"
+        return f"L {number(x1)} {number(y1)}"
     mid = (y0 + y1) / 2
-    return f"C {_num(x0)} {_num(mid)} {_num(x1)} {_num(mid)} {_num(x1)} {_num(y1)}"
-
-
-def _num(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    return f"C {number(x0)} {number(mid)} {number(x1)} {number(mid)} {number(x1)} {number(y1)}"
 
 
 # ---------------------------------------------------------------- SVG
@@ -671,8 +666,8 @@ def _draw_node(svg: Svg, parent: ET.Element, place: Place) -> None:
                       id=f"{PREFIX}n{node.id}")
     svg.title(group, _tooltip(node))
     if place.circle:
-        _circle(group, place.x, place.y, place.radius, fill=fill, stroke=stroke,
-                stroke_width=1.5)
+        svg.circle(place.x, place.y, place.radius, group, fill=fill, stroke=stroke,
+                   stroke_width=1.5)
         svg.text(place.x, place.y + 5, SYMBOLS.get(node.merge, "+"), 15, group,
                  anchor="middle", fill=stroke, font_weight="bold")
         x = place.x + place.radius + LABEL_GAP
@@ -691,11 +686,3 @@ def _draw_node(svg: Svg, parent: ET.Element, place: Place) -> None:
     svg.text(place.x, y0 + 48, place.lines[2], TEXT_SIZE, group, anchor="middle",
              fill="#333333")
 
-
-def _circle(parent: ET.Element, cx: float, cy: float, r: float, **attrs: object) -> None:
-    """svg.py has no circle; one element written the same way (numbers, hyphenated names)."""
-    values = {"cx": _num(cx), "cy": _num(cy), "r": _num(r)}
-    for key, value in attrs.items():
-        values[key.rstrip("_").replace("_", "-")] = (_num(value) if isinstance(value, float)
-                                                     else str(value))
-    ET.SubElement(parent, "circle", values)

@@ -88,7 +88,6 @@ KIND_CATEGORY: dict[str, str] = {
 }
 
 _WINDOW = re.compile(r"(?:^|\s)k(\d+(?:x\d+)*) s(\d+(?:x\d+)*)")
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def volume_svg(source: Union[Source, Report], *, scale: str = "sqrt",
@@ -112,7 +111,7 @@ def volume_svg(source: Union[Source, Report], *, scale: str = "sqrt",
         hidden = len(rows) - 1 - max_layers
         rows = rows[:max_layers + 1]
     items = _items(rows, SCALES[scale])
-    title = _clean(report.name or "network")
+    title = report.name or "network"
     return _render(items, title, hidden, max_width)
 
 
@@ -193,11 +192,6 @@ class _Item:
         return max(text_width(line, 11 if i == 0 else 10) for i, line in enumerate(self.lines))
 
 
-def _clean(text: str) -> str:
-    """Characters XML 1.0 cannot hold (control characters) become U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
-
-
 def _short(name: str) -> str:
     """Long names keep their head and tail; the tooltip has them whole."""
     if len(name) <= NAME_CHARS:
@@ -232,11 +226,11 @@ def _items(rows: list[Row], f: Callable[[int], float]) -> list[_Item]:
     for index, row in enumerate(rows):
         shape = row.output_shape
         category = KIND_CATEGORY.get(row.type, "reshape")
-        lines = ["x".join(map(str, shape)), _short(_clean(row.name)), _clean(row.type)]
+        lines = ["x".join(map(str, shape)), _short(row.name), row.type]
         previous = rows[index - 1].name if index else None
         linked = index > 0 and (not row.inputs or previous in row.inputs)
         if any(name != previous for name in row.inputs):
-            lines.append(_short("reads " + ", ".join(_clean(n) for n in row.inputs)))
+            lines.append(_short("reads " + ", ".join(row.inputs)))
         if len(shape) == 1:
             item = _Item(row, category, True, units(shape[0]), BAR_DEPTH, BAR_WIDTH, lines)
         else:
@@ -252,7 +246,7 @@ def _items(rows: list[Row], f: Callable[[int], float]) -> list[_Item]:
 def _op(row: Row) -> Optional[_Op]:
     """The label (and kernel) of a windowed layer, read from the row's details."""
     if row.type in ("global_pool", "adaptive_pool"):
-        return _Op(f"{'global ' if row.type == 'global_pool' else ''}{_clean(row.details)}")
+        return _Op(f"{'global ' if row.type == 'global_pool' else ''}{row.details}")
     if row.type not in ("conv", "conv_transpose", "pool"):
         return None
     match = _WINDOW.search(row.details)
@@ -406,7 +400,7 @@ def _box(svg: Svg, parent: ET.Element, item: _Item) -> None:
     row = item.row
     fill = CATEGORIES[item.category][1]
     group = svg.group(parent, class_="bar" if item.bar else "volume",
-                      data_kind=_clean(row.type), data_shape=item.lines[0])
+                      data_kind=row.type, data_shape=item.lines[0])
     svg.title(group, _tooltip(row))
     x, top, c, h, d = item.x, item.top, item.c, item.h, item.d
     dx, dy = d * DEPTH_DX, d * DEPTH_DY
@@ -433,8 +427,8 @@ def _box(svg: Svg, parent: ET.Element, item: _Item) -> None:
 
 
 def _tooltip(row: Row) -> str:
-    text = f"{_clean(row.name)} ({_clean(row.type)}"
-    text += f" {_clean(row.details)})" if row.details else ")"
+    text = f"{row.name} ({row.type}"
+    text += f" {row.details})" if row.details else ")"
     shape = "x".join(map(str, row.output_shape))
     return f"{text}: {shape}, {row.activation_size:,} values, {row.params:,} parameters"
 

@@ -8,6 +8,7 @@ Output is self-contained: no external fonts, images or scripts, a generic font f
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any, Optional, Sequence
 
@@ -22,7 +23,16 @@ def text_width(text: str, size: float) -> float:
     return len(text) * size * CHAR_WIDTH
 
 
-def _number(value: float) -> str:
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text: str) -> str:
+    """Characters XML 1.0 cannot hold (control characters, which layer names may contain)
+    become U+FFFD: ElementTree escapes markup but would write them as they are."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def number(value: float) -> str:
     """Coordinates with at most two decimals and no trailing zeros (small, stable files)."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
@@ -35,7 +45,7 @@ def _attrs(attrs: dict[str, Any]) -> dict[str, str]:
         if value is None:
             continue
         name = key.rstrip("_").replace("_", "-")
-        out[name] = _number(value) if isinstance(value, float) else str(value)
+        out[name] = number(value) if isinstance(value, float) else clean(str(value))
     return out
 
 
@@ -46,11 +56,11 @@ class Svg:
                  background: Optional[str] = "white") -> None:
         self.width, self.height = width, height
         self.root = ET.Element("svg", {
-            "xmlns": NS, "width": _number(width), "height": _number(height),
-            "viewBox": f"0 0 {_number(width)} {_number(height)}",
+            "xmlns": NS, "width": number(width), "height": number(height),
+            "viewBox": f"0 0 {number(width)} {number(height)}",
             "font-family": FONT})
         if title:
-            ET.SubElement(self.root, "title").text = title
+            ET.SubElement(self.root, "title").text = clean(title)
         if background:
             self.rect(0, 0, width, height, fill=background)
 
@@ -72,12 +82,17 @@ class Svg:
 
     def polygon(self, points: Sequence[tuple[float, float]],
                 parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
-        text = " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
+        text = " ".join(f"{number(x)},{number(y)}" for x, y in points)
         return self._add("polygon", parent, {"points": text, **attrs})
+
+    def circle(self, cx: float, cy: float, r: float, parent: Optional[ET.Element] = None,
+               **attrs: Any) -> ET.Element:
+        return self._add("circle", parent, {"cx": float(cx), "cy": float(cy), "r": float(r),
+                                            **attrs})
 
     def polyline(self, points: Sequence[tuple[float, float]],
                  parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
-        text = " ".join(f"{_number(x)},{_number(y)}" for x, y in points)
+        text = " ".join(f"{number(x)},{number(y)}" for x, y in points)
         return self._add("polyline", parent, {"points": text, "fill": "none", **attrs})
 
     def path(self, d: str, parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
@@ -89,12 +104,12 @@ class Svg:
         element = self._add("text", parent, {"x": float(x), "y": float(y),
                                              "font-size": float(size), "text-anchor": anchor,
                                              **attrs})
-        element.text = content
+        element.text = clean(content)
         return element
 
     def title(self, element: ET.Element, content: str) -> None:
         """A tooltip on ``element`` (browsers show it on hover)."""
-        ET.SubElement(element, "title").text = content
+        ET.SubElement(element, "title").text = clean(content)
 
     def marker_arrow(self, ident: str = "arrow", color: str = "#555") -> str:
         """Define an arrowhead once; returns the ``marker-end`` value that uses it."""
