@@ -490,7 +490,7 @@ def test_every_kind_exported_and_a_missing_one_is_one_line() -> None:
 
     spec = {"input": [4, 2], "layers": [{"type": "conv", "filters": 2, "kernel": 1},
                                         {"type": "scale", "name": "gamma"}]}
-    text = one_line_error(lambda: emit.emit(spec, NoScale()))
+    text = one_line_error(lambda: emit.emit(cnnshape.load(spec), NoScale()))
     assert text == ('<spec>: layers[1] (scale "gamma"): export to pytorch: scale layers have '
                     'no pytorch equivalent here')
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import LayerError, SpecError
 from ..fields import Shape
 from ..layers import LayerBase
-from ..spec import Network, Source, load
+from ..spec import Network
 from ..walk import GraphWalker, here
+
+if TYPE_CHECKING:
+    from ..analysis import Report
 
 
 class Unsupported(LayerError):
@@ -137,10 +140,10 @@ class Emitter(GraphWalker):
         return SpecError([f"{self.network.source}: {where}: {problem}"])
 
 
-def emit(source: Source, backend: Backend) -> tuple[Network, Value]:
-    """Load and validate ``source``, then walk it into ``backend.code``."""
-    network = load(source)
-    from ..analysis import _analyze  # the calculator's own checks first: shapes that merge, ...
+def emit(network: Network, backend: Backend) -> tuple["Report", Value]:
+    """Walk ``network`` into ``backend.code``, after the calculator's own checks (shapes
+    that merge, ...); the report gives the totals the generated header states."""
+    from ..analysis import analyze
 
-    _analyze(network, None, lean=True)
-    return network, Emitter(network, backend).run()
+    report = analyze(network, receptive=False)
+    return report, Emitter(network, backend).run("x")

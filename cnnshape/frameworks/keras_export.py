@@ -18,7 +18,7 @@ from ..fields import Shape, per_dim
 from ..layers import LayerBase
 from ..layers.conv import DIM_NAMES, same_pads
 from ..spec import Network, Source, load
-from .emit import Backend, Emitter, Unsupported, Value, identifier
+from .emit import Backend, Unsupported, Value, emit, identifier
 
 Pads = list[tuple[int, int]]
 
@@ -64,10 +64,7 @@ def keras_source(spec: Source) -> str:
     """
     network = load(spec)
     backend = KerasBackend(network)
-    from ..analysis import analyze
-
-    report = analyze(network, receptive=False)  # the calculator's checks first, and the totals
-    result = Emitter(network, backend).run("x")
+    report, result = emit(network, backend)
     totals = report.totals
     return backend.module(result, totals.params, totals.non_trainable_params, totals.macs)
 

@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from ..analysis import analyze
 from ..errors import SpecError
 from ..fields import Shape, per_dim
 from ..layers import LayerBase
@@ -33,7 +32,7 @@ from ..layers.norm import BatchNorm, LayerNorm, Scale
 from ..layers.pool import AdaptivePool, GlobalPool, Pool
 from ..layers.resize import Pad, Upsample
 from ..spec import Source, load
-from .emit import Backend, Emitter, Unsupported, Value
+from .emit import Backend, Unsupported, Value, emit
 
 FUNCTIONAL = {
     "relu": "F.relu({})", "relu6": "F.relu6({})", "leaky_relu": "F.leaky_relu({}, 0.01)",
@@ -117,13 +116,12 @@ def to_torch(spec: Source, class_name: Optional[str] = None) -> Any:
 def torch_code(spec: Source, class_name: Optional[str] = None) -> TorchCode:
     """Walk the spec into a TorchBackend and assemble the module's text."""
     network = load(spec)
-    report = analyze(network, receptive=False)  # the calculator's checks first, and the totals
+    backend = TorchBackend()
+    report, end = emit(network, backend)
     name = class_name if class_name is not None else class_name_for(network.name)
     if not name.isidentifier() or keyword.iskeyword(name) or name in ("torch", "nn", "F"):
         raise SpecError([f"{network.source}: class name {name!r} is not a usable Python "
                          "identifier"])
-    backend = TorchBackend()
-    end = Emitter(network, backend).run("x")
     lines = _header(network.source, network.name, network.description, tuple(network.input),
                     end.shape, report.totals.params, report.totals.non_trainable_params,
                     report.totals.macs)
