@@ -125,9 +125,14 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
     _warn(report.warnings)
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    """``32x32x3`` or ``1,3,224,224`` -> the sizes; ValueError when one is not an int."""
+    return tuple(int(v) for v in text.lower().replace(",", "x").split("x"))
+
+
 def _input_shape(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
     try:
-        shape = tuple(int(v) for v in value.lower().replace(",", "x").split("x"))
+        shape = _sizes(value)
     except ValueError:
         raise click.BadParameter(f"expected sizes like 32x32x3 (channels last), got {value!r}")
     if not 2 <= len(shape) <= 4 or min(shape) < 1:
@@ -373,7 +378,7 @@ def _import_torch(target: str, input_shape: Optional[str], name: Optional[str]) 
     if input_shape is None:
         raise SpecError([f"{where}: a PyTorch module needs --input, e.g. --input 1x3x224x224"])
     try:
-        shape = tuple(int(v) for v in input_shape.lower().replace(",", "x").split("x"))
+        shape = _sizes(input_shape)
     except ValueError:
         raise SpecError([f"{where}: --input {input_shape!r}: expected sizes like 1x3x224x224"])
     module_name, _, attribute = target.partition(":")
