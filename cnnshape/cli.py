@@ -452,17 +452,15 @@ def draw(spec: str, output: Optional[str], style: str, depth: Optional[int], sca
       cnnshape draw specs/resnet50.json --style graph --depth 2 -o resnet50.svg
     """
     from .analysis import analyze
+    from .report_html import is_simple_chain
     from .spec import load
 
     network = load(spec)
-    if style == "auto":
-        from .report_html import is_simple_chain
-
-        style = "volume" if is_simple_chain(analyze(network, receptive=False)) else "graph"
-    if style == "volume":
+    report = None if style == "graph" else analyze(network, receptive=False)
+    if report is not None and (style == "volume" or is_simple_chain(report)):
         from .draw_volume import volume_svg
 
-        svg = volume_svg(network, scale=scale, max_layers=max_layers)
+        svg = volume_svg(report, scale=scale, max_layers=max_layers)
     else:
         from .draw_graph import graph_svg
 

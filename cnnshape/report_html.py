@@ -127,7 +127,7 @@ def auto_diagram(network: Network, report: Report) -> Optional[tuple[str, str]]:
             if style == "volume":
                 from .draw_volume import volume_svg
 
-                return "Volume style.", volume_svg(network)
+                return "Volume style.", volume_svg(report)  # the report at hand: no second analysis
             from .draw_graph import graph_svg
 
             depth = graph_depth(report)
