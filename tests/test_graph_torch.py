@@ -23,11 +23,9 @@ bad references and shapes that do not merge, through the CLI, and the JSON repor
 from __future__ import annotations
 
 import json
-import math
-from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -39,6 +37,7 @@ F = torch.nn.functional
 import cnnshape  # noqa: E402
 from cnnshape.cli import main  # noqa: E402
 from recording import Recording  # noqa: E402
+from torch_macs import hooked_macs  # noqa: E402
 from test_torch_agreement import (  # noqa: E402
     DTYPE, TOL, cl, load_conv_weights, load_transpose_weights, n_params, nested, to_torch,
     torch_input)
@@ -86,41 +85,6 @@ class LayerScale(nn.Module):
 
     def forward(self, x: Any) -> Any:
         return self.gamma * x
-
-
-def hooked_macs(net: Any, x: Any) -> dict[str, int]:
-    """Multiply-accumulates per sample of every conv, transposed conv and linear module,
-    by forward hooks; keyed by the module's dotted name.
-
-    conv: every output element is a dot product of k^d·C_in/groups inputs;
-    transposed conv: every input element scatters k^d·C_out/groups products;
-    linear: every output element reads in_features inputs (on every leading position).
-    """
-    counted: dict[str, int] = defaultdict(int)
-
-    def hook_for(name: str) -> Callable[..., None]:
-        def hook(mod: Any, inputs: Any, output: Any) -> None:
-            n = output.shape[0]
-            if isinstance(mod, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
-                counted[name] += (inputs[0].numel() // n * math.prod(mod.kernel_size)
-                                  * mod.out_channels // mod.groups)
-            elif isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-                counted[name] += (output.numel() // n * math.prod(mod.kernel_size)
-                                  * mod.in_channels // mod.groups)
-            elif isinstance(mod, nn.Linear):
-                counted[name] += output.numel() // n * mod.in_features
-        return hook
-
-    handles = [m.register_forward_hook(hook_for(name)) for name, m in net.named_modules()
-               if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
-                                 nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear))]
-    try:
-        with torch.no_grad():
-            net(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return dict(counted)
 
 
 def running_stats(net: Any) -> int:

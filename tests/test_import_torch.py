@@ -7,7 +7,6 @@ documentation (parameters and GFLOPS of its model zoo).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -20,33 +19,11 @@ import torch.nn.functional as F  # noqa: E402
 import cnnshape  # noqa: E402
 from cnnshape.errors import SpecError  # noqa: E402
 from cnnshape.frameworks.torch_import import from_torch  # noqa: E402
+from torch_macs import total_macs  # noqa: E402
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.json"))
 
 pytestmark = pytest.mark.torch
-
-
-def hooked_macs(module: nn.Module, x: Any) -> int:
-    """Multiply-accumulates of conv, transposed conv and linear layers, from torch's shapes."""
-    total = 0
-
-    def hook(m: nn.Module, inputs: Any, out: Any) -> None:
-        nonlocal total
-        if isinstance(m, nn.Linear):
-            total += out.numel() // out.shape[0] * m.in_features
-        elif isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
-            total += (inputs[0].numel() // inputs[0].shape[0] * math.prod(m.kernel_size)
-                      * m.out_channels // m.groups)
-        elif isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            total += (out.numel() // out.shape[0] * math.prod(m.kernel_size)
-                      * m.in_channels // m.groups)
-
-    handles = [m.register_forward_hook(hook) for m in module.modules()]
-    with torch.no_grad():
-        module.eval()(x)
-    for handle in handles:
-        handle.remove()
-    return total
 
 
 def counts(module: nn.Module) -> tuple[int, int]:
@@ -66,7 +43,7 @@ def check(module: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
         out = module.eval()(x)
     params, stats = counts(module)
     assert (report.totals.params, report.totals.non_trainable_params) == (params, stats)
-    assert report.totals.macs == hooked_macs(module, x)
+    assert report.totals.macs == total_macs(module, x)
     last = [*out.shape[2:], out.shape[1]] if out.dim() > 2 else list(out.shape[1:])
     assert list(report.rows[-1].output_shape) == last or _top_level_output(report) == last
     return spec

@@ -25,6 +25,7 @@ nn = torch.nn
 F = torch.nn.functional
 
 import cnnshape  # noqa: E402
+from torch_macs import total_macs  # noqa: E402
 
 BATCH = 2
 DTYPE = torch.float64
@@ -75,33 +76,6 @@ def to_torch(y: Any) -> Any:
 
 def n_params(module: Any) -> int:
     return sum(p.numel() for p in module.parameters())
-
-
-def torch_macs(module: Any, x: Any) -> int:
-    """Multiply-accumulates per sample, counted by a forward hook (formulas written out)."""
-    counted: list[int] = []
-
-    def hook(mod: Any, inputs: Any, output: Any) -> None:
-        n = output.shape[0]
-        if isinstance(mod, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
-            # every input pixel scatters a kernel stamp of C_out/groups outputs per input channel
-            spatial_in = math.prod(inputs[0].shape[2:])
-            counted.append(spatial_in * mod.in_channels * math.prod(mod.kernel_size)
-                           * mod.out_channels // mod.groups)
-        elif isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            counted.append(output.numel() // n * (mod.in_channels // mod.groups)
-                           * math.prod(mod.kernel_size))
-        elif isinstance(mod, nn.Linear):
-            counted.append(output.numel() // n * mod.in_features)
-
-    handles = [m.register_forward_hook(hook) for m in module.modules()]
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return sum(counted)
 
 
 class Recorder:
@@ -251,7 +225,7 @@ def test_conv(case: dict[str, Any]) -> None:
     assert ours.output_shape == cl(out.shape)
     assert ours.params == n_params(module)
     assert ours.non_trainable_params == 0
-    assert ours.macs == torch_macs(module, x)
+    assert ours.macs == total_macs(module, x)
     assert reference_shape(case["input"], case["layer"]) == cl(out.shape)
     check_values(case, module, load_conv_weights, seed=1)
 
@@ -324,7 +298,7 @@ def test_conv_same(case: dict[str, Any]) -> None:
     if layer["padding"] == "same":
         assert ours.output_shape[:-1] == [math.ceil(n / s) for n, s in zip(dims, stride)]
     assert ours.params == n_params(module)
-    assert ours.macs == torch_macs(module, torch_pad(pads)(x) if pads else x)
+    assert ours.macs == total_macs(module, torch_pad(pads)(x) if pads else x)
     assert reference_shape(case["input"], layer) == ours.output_shape
 
 
@@ -406,7 +380,7 @@ def test_conv_transpose(case: dict[str, Any]) -> None:
     ours = row(case["input"], case["layer"])
     assert ours.output_shape == cl(out.shape)
     assert ours.params == n_params(module)
-    assert ours.macs == torch_macs(module, x)
+    assert ours.macs == total_macs(module, x)
     assert reference_shape(case["input"], case["layer"]) == cl(out.shape)
     check_values(case, module, load_transpose_weights, seed=5)
 
@@ -677,7 +651,7 @@ def test_dense(shape: list[int], units: int, bias: bool) -> None:
     ours = row(shape, layer)
     assert ours.output_shape == list(out.shape[1:])
     assert ours.params == n_params(module)
-    assert ours.macs == torch_macs(module, x)
+    assert ours.macs == total_macs(module, x)
     assert reference_shape(shape, layer) == list(out.shape[1:])
     x1 = x[:1]
     recorder = Recorder(15)
@@ -744,7 +718,7 @@ def test_lenet_spec_file() -> None:
                         nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10), nn.Softmax(dim=1))
     x = torch.zeros(BATCH, 3, 32, 32)
     assert report.totals.params == n_params(net)
-    assert report.totals.macs == torch_macs(net, x)
+    assert report.totals.macs == total_macs(net, x)
     shapes, y = [], x
     for layer in net:
         y = layer(y)
@@ -793,6 +767,6 @@ def test_residual_concat_network() -> None:
     buffers = sum(b.numel() for name, b in net.named_buffers() if "running" in name)
     assert report.totals.params == trainable
     assert report.totals.non_trainable_params == buffers
-    assert report.totals.macs == torch_macs(net, x)
+    assert report.totals.macs == total_macs(net, x)
     assert report.output_shape == list(net(x).shape[1:])
     assert cnnshape.verify(spec).ok
