@@ -58,14 +58,14 @@ class _Graph:
                     raise SpecError([f"{source}: node {node.name}: reads {read!r}, which is "
                                      "not computed before it (not a graph in order)"])
             self.nodes[node.name] = node
-        self.names = set(self.nodes) | {input_name}
-        self.shapes: dict[str, tuple[int, ...]] = {}
-        """Every node's output shape (and the input's), from the calculator."""
-        """Every name the spec will hold, at any depth."""
         if not self.nodes:
             raise SpecError([f"{source}: the graph has no layers"])
-        self.output = nodes[-1].name
-        # Layers the output does not depend on stay: the source computes (and counts) them.
+        # Layers the output (the last node) does not read stay: the source computes (and
+        # counts) them.
+        self.names = set(self.nodes) | {input_name}
+        """Every name the spec will hold, at any depth."""
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        """Every node's output shape (and the input's), from the calculator."""
 
     def readers(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {self.input: []}
@@ -75,15 +75,13 @@ class _Graph:
                 out[read].append(name)
         return out
 
-    def rename(self, old: str, new: str) -> None:
-        """Every reader of ``old`` reads ``new`` instead."""
-        for node in self.nodes.values():
+    def rename(self, old: str, new: str, among: Optional[list[str]] = None) -> None:
+        """Every reader of ``old`` (all nodes, or the names ``among``) reads ``new`` instead."""
+        for node in (self.nodes[n] for n in among) if among is not None else self.nodes.values():
             node.inputs = [new if read == old else read for read in node.inputs]
-        if self.output == old:
-            self.output = new
 
     def fold_activations(self) -> None:
-        readers = self.readers()
+        readers = self.readers()  # kept up to date: one pass, however many activations fold
         for name, node in list(self.nodes.items()):
             layer = node.layer
             if layer.get("type") != "activation" or len(node.inputs) != 1 or not node.fuse:
@@ -94,8 +92,8 @@ class _Graph:
                 continue
             before.layer["activation"] = layer["function"]
             del self.nodes[name]
-            self.rename(name, before.name)
-            readers = self.readers()
+            readers[before.name] = readers.pop(name)
+            self.rename(name, before.name, readers[before.name])
 
     def dominators(self) -> dict[str, str]:
         """Immediate dominators from the graph input (a DAG in order: one pass)."""
