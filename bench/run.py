@@ -642,7 +642,7 @@ def bench_scaling(settings: Settings, results: Results) -> None:
         + f". With the cyclic garbage collector disabled during the call: {ratio_no_gc:.1f}.")
     out()
     # Design sweeps: a 100 x 100 grid over specs/lenet.json, through the library.
-    from cnnshape.sweep import sweep
+    from cnnshape.engine.sweep import sweep
 
     progress("scaling: sweep of 10,000 LeNet variants")
     grid = {"CONV1.filters": list(range(1, 101)), "FC3.units": list(range(1, 101))}
@@ -665,11 +665,11 @@ def bench_scaling(settings: Settings, results: Results) -> None:
 
 def bench_reference(settings: Settings, results: Results) -> None:
     import cnnshape
-    import cnnshape.reference
+    import cnnshape.engine.reference
 
     out("## 4. Reference pass throughput (`cnnshape.reference.run`)")
     out()
-    run = cnnshape.reference.run
+    run = cnnshape.engine.reference.run
     progress("reference: warm-up")
     run(_synth.single([4, 4, 2], {"type": "conv", "filters": 2, "kernel": 3}))
 

@@ -6,37 +6,48 @@
     62958
 
 Heavy modules (pydantic, the layer models) load on first use, so importing the
-package, and ``cnnshape --version``, stay fast.
+package, and ``cnnshape --version``, stay fast. ``dir(cnnshape)`` lists the public API.
+
+The package is layered, each folder importing only from those below it (checked by
+import-linter in CI; docs/architecture.md): ``core`` < ``layers`` < ``spec`` < ``engine`` <
+``render`` and ``frameworks`` < ``cli``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .errors import SpecError
+from cnnshape import _compat
+from cnnshape._version import __version__
+from cnnshape.core.errors import SpecError
 
 if TYPE_CHECKING:
-    from .analysis import Report, Row, Totals, analyze
-    from .reference import Verification, run, verify
-    from .spec import Network, load
-    from .frameworks.keras_export import keras_source, to_keras
-    from .frameworks.keras_import import from_keras_json
-    from .frameworks.onnx_import import from_onnx
-    from .frameworks.torch_export import to_torch, torch_source
-    from .frameworks.torch_import import from_torch
+    from cnnshape.engine.analysis import Report, Row, Totals, analyze
+    from cnnshape.engine.dense_compare import compare_dense
+    from cnnshape.engine.reference import Verification, run, verify
+    from cnnshape.frameworks.keras.exporter import keras_source, to_keras
+    from cnnshape.frameworks.keras.importer import from_keras_json
+    from cnnshape.frameworks.onnx.importer import from_onnx
+    from cnnshape.frameworks.torch.exporter import to_torch, torch_source
+    from cnnshape.frameworks.torch.importer import from_torch
+    from cnnshape.spec.loader import Network, load
+    from cnnshape.spec.schema import schema
 
 _LAZY = {
-    "load": "spec", "Network": "spec",
-    "analyze": "analysis", "Report": "analysis", "Row": "analysis", "Totals": "analysis",
-    "verify": "reference", "run": "reference", "Verification": "reference",
-    "compare_dense": "dense_compare",
-    "schema": "schema",
-    "to_torch": "frameworks.torch_export", "torch_source": "frameworks.torch_export",
-    "to_keras": "frameworks.keras_export", "keras_source": "frameworks.keras_export",
-    "from_torch": "frameworks.torch_import", "from_onnx": "frameworks.onnx_import",
-    "from_keras_json": "frameworks.keras_import",
+    "load": "spec.loader", "Network": "spec.loader",
+    "analyze": "engine.analysis", "Report": "engine.analysis", "Row": "engine.analysis",
+    "Totals": "engine.analysis",
+    "verify": "engine.reference", "run": "engine.reference", "Verification": "engine.reference",
+    "compare_dense": "engine.dense_compare",
+    "schema": "spec.schema",
+    "to_torch": "frameworks.torch.exporter", "torch_source": "frameworks.torch.exporter",
+    "to_keras": "frameworks.keras.exporter", "keras_source": "frameworks.keras.exporter",
+    "from_torch": "frameworks.torch.importer", "from_onnx": "frameworks.onnx.importer",
+    "from_keras_json": "frameworks.keras.importer",
 }
+"""Public name -> the module (below cnnshape) that defines it, imported on first use."""
+
+_compat.install(__name__)
 
 
 def __getattr__(name: str) -> Any:
@@ -45,9 +56,14 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'cnnshape' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{module}", __name__), name)
+    value = getattr(import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The lazy API too, so editors and ``dir()`` show what ``__getattr__`` provides."""
+    return sorted({*__all__, "core", "layers", "spec", "engine", "render", "frameworks", "cli"})
 
 
 __all__ = ["__version__", "SpecError", *_LAZY]

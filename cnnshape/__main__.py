@@ -1,3 +1,3 @@
-from .cli import main
+from cnnshape.cli.app import main
 
 main()

@@ -89,7 +89,7 @@ def run(argv: list[str], tmp: Path) -> tuple[int, str]:
 
     from click.testing import CliRunner
 
-    from cnnshape.cli import main
+    from cnnshape.cli.app import main
 
     out = tmp / "out"
     if out.exists():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from cnnshape.reference import Reference
+from cnnshape.engine.reference import Reference
 
 
 class Recording(Reference):

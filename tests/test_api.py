@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cnnshape
-from cnnshape.spec import Network
+from cnnshape.spec.loader import Network
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

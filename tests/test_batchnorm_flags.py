@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import cnnshape
-from cnnshape.errors import SpecError
+from cnnshape.core.errors import SpecError
 
 
 def spec(**flags: Any) -> dict[str, Any]:
@@ -37,8 +37,8 @@ def test_flags_are_booleans() -> None:
 
 def test_torch_affine_false_both_ways() -> None:
     torch = pytest.importorskip("torch", reason="needs PyTorch")
-    from cnnshape.frameworks.torch_export import to_torch, torch_source
-    from cnnshape.frameworks.torch_import import from_torch
+    from cnnshape.frameworks.torch.exporter import to_torch, torch_source
+    from cnnshape.frameworks.torch.importer import from_torch
 
     net = to_torch(spec(scale=False, center=False))
     bn = net.bn

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from cnnshape.analysis import analyze
-from cnnshape.charts import chart_lines, chart_svg
+from cnnshape.engine.analysis import analyze
+from cnnshape.render.charts import chart_lines, chart_svg
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LENET = str(SPECS / "lenet.json")

@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cnnshape import __version__
-from cnnshape.cli import main
+from cnnshape.cli.app import main
 
 LENET = "specs/lenet.json"
 

@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 import cnnshape
-from cnnshape.cli import main
+from cnnshape.cli.app import main
 
 ROOT = Path(__file__).resolve().parent.parent
 LENET = str(ROOT / "specs" / "lenet.json")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cnnshape.cli import main
+from cnnshape.cli.app import main
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

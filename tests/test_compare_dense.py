@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from cnnshape.cli import main
-from cnnshape.dense_compare import compare_dense, single_conv
+from cnnshape.cli.app import main
+from cnnshape.engine.dense_compare import compare_dense, single_conv
 
 
 def test_lecture_example_numbers() -> None:

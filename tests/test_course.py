@@ -101,7 +101,7 @@ def test_published_wrong_counts_are_not_printed():
     """The printed table (every format) shows the right counts, never the published ones."""
     from click.testing import CliRunner
 
-    from cnnshape.cli import main
+    from cnnshape.cli.app import main
 
     for fmt in ("table", "csv", "markdown", "json"):
         result = CliRunner().invoke(main, ["table", str(LENET), "--format", fmt],

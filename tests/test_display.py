@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from cnnshape.cli import main
+from cnnshape.cli.app import main
 
 
 def run(*args: str) -> str:

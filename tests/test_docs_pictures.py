@@ -8,10 +8,10 @@ from typing import Callable
 
 import pytest
 
-from cnnshape.charts import chart_svg
-from cnnshape.draw_graph import graph_svg
-from cnnshape.draw_volume import volume_svg
-from cnnshape.report_html import report_html
+from cnnshape.render.charts import chart_svg
+from cnnshape.render.diagram import graph_svg
+from cnnshape.render.volume import volume_svg
+from cnnshape.render.report import report_html
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,9 +21,9 @@ from typing import Optional
 import pytest
 
 import cnnshape
-from cnnshape.analysis import Row, analyze
-from cnnshape.draw_graph import graph_svg
-from cnnshape.graphview import build
+from cnnshape.engine.analysis import Row, analyze
+from cnnshape.render.diagram import graph_svg
+from cnnshape.engine.topology import build
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 ALL_SPECS = sorted(p.name for p in SPECS.glob("*.json"))
@@ -618,7 +618,7 @@ def test_deterministic() -> None:
 
 
 def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
-    code = ("import sys; from cnnshape.draw_graph import graph_svg; "
+    code = ("import sys; from cnnshape.render.diagram import graph_svg; "
             "sys.stdout.write(graph_svg(sys.argv[1], depth=2))")
     outputs = []
     for seed in ("1", "2"):
@@ -632,7 +632,7 @@ def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
 def test_plain_packing_fallback_draws_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
     """If the columns ever could not be ordered, every rank is packed on its own; the
     result must still be a valid drawing."""
-    import cnnshape.draw_graph as draw_graph
+    import cnnshape.render.diagram as draw_graph
 
     monkeypatch.setattr(draw_graph, "_compact", lambda *args: None)
     drawing = parse(graph_svg(SPECS / "inception_v3.json"))

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import cnnshape
-from cnnshape import draw_volume
-from cnnshape.draw_volume import volume_svg
+from cnnshape.render import volume as draw_volume
+from cnnshape.render.volume import volume_svg
 
 SPECS = sorted((Path(__file__).parent.parent / "specs").glob("*.json"))
 LENET = Path(__file__).parent.parent / "specs" / "lenet.json"

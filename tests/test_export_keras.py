@@ -33,7 +33,7 @@ if int(keras.__version__.split(".")[0]) < 3:
     pytest.skip("the exporter writes Keras 3 code", allow_module_level=True)
 
 import cnnshape  # noqa: E402
-from cnnshape.frameworks.keras_export import keras_source, to_keras  # noqa: E402
+from cnnshape.frameworks.keras.exporter import keras_source, to_keras  # noqa: E402
 from recording import Recording  # noqa: E402
 
 layers = keras.layers

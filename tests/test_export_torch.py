@@ -28,8 +28,8 @@ torch = pytest.importorskip("torch", reason="the PyTorch exporter's tests need t
 nn = torch.nn
 
 import cnnshape  # noqa: E402
-from cnnshape.frameworks import emit  # noqa: E402
-from cnnshape.frameworks.torch_export import (  # noqa: E402
+from cnnshape.frameworks.common import emit  # noqa: E402
+from cnnshape.frameworks.torch.exporter import (  # noqa: E402
     RESERVED, TorchBackend, to_torch, torch_code, torch_source)
 from cnnshape.layers import KINDS  # noqa: E402
 from recording import Recording  # noqa: E402

@@ -22,9 +22,9 @@ from strategies import fuzz_settings, networks
 torch = pytest.importorskip("torch", reason="the round trip needs PyTorch")
 
 import cnnshape  # noqa: E402
-from cnnshape.errors import SpecError  # noqa: E402
-from cnnshape.frameworks.torch_export import to_torch  # noqa: E402
-from cnnshape.frameworks.torch_import import from_torch  # noqa: E402
+from cnnshape.core.errors import SpecError  # noqa: E402
+from cnnshape.frameworks.torch.exporter import to_torch  # noqa: E402
+from cnnshape.frameworks.torch.importer import from_torch  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

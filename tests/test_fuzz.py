@@ -39,9 +39,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cnnshape
-from cnnshape import SpecError, render
-from cnnshape.cli import main
-from cnnshape.reference import DEFAULT_BUDGET
+from cnnshape import SpecError
+from cnnshape.render import text as render
+from cnnshape.cli.app import main
+from cnnshape.engine.reference import DEFAULT_BUDGET
 from strategies import (COMPOSITES, TYPES, features, fuzz_settings, json_documents,
                         mutated_specs, networks, run_oracle)
 

@@ -35,7 +35,7 @@ nn = torch.nn
 F = torch.nn.functional
 
 import cnnshape  # noqa: E402
-from cnnshape.cli import main  # noqa: E402
+from cnnshape.cli.app import main  # noqa: E402
 from recording import Recording  # noqa: E402
 from torch_macs import hooked_macs  # noqa: E402
 from test_torch_agreement import (  # noqa: E402

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import cnnshape
-from cnnshape.errors import SpecError
-from cnnshape.frameworks.graph import Node, build_spec
+from cnnshape.core.errors import SpecError
+from cnnshape.frameworks.common.build import Node, build_spec
 
 
 def conv(filters: int, kernel: int = 3, **extra: Any) -> dict[str, Any]:

@@ -30,8 +30,8 @@ from typing import Any, Iterator, Optional
 import pytest
 
 import cnnshape
-from cnnshape.errors import SpecError
-from cnnshape.frameworks.keras_import import from_keras_json
+from cnnshape.core.errors import SpecError
+from cnnshape.frameworks.keras.importer import from_keras_json
 
 DATA = Path(__file__).resolve().parent / "data" / "keras"
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -568,7 +568,7 @@ def spec_files() -> list[str]:
 @pytest.mark.parametrize("spec_name", spec_files())
 def test_round_trip_through_keras(keras: Any, spec_name: str) -> None:
     """spec -> to_keras -> to_json -> from_keras_json: the same table."""
-    exporter = pytest.importorskip("cnnshape.frameworks.keras_export",
+    exporter = pytest.importorskip("cnnshape.frameworks.keras.exporter",
                                    reason="the Keras exporter (keras_export.to_keras) is "
                                           "not there yet")
     with meta(keras):

@@ -52,8 +52,8 @@ np = pytest.importorskip("numpy", reason="onnx needs numpy")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import cnnshape  # noqa: E402
-from cnnshape.errors import SpecError  # noqa: E402
-from cnnshape.frameworks.onnx_import import from_onnx  # noqa: E402
+from cnnshape.core.errors import SpecError  # noqa: E402
+from cnnshape.frameworks.onnx.importer import from_onnx  # noqa: E402
 from cnnshape.layers.activation import FUNCTIONS  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -257,7 +257,7 @@ def torchscript_export(module: Any, x: Any) -> Any:
 def to_torch() -> Any:
     need_torch()
     try:
-        from cnnshape.frameworks.torch_export import to_torch as convert
+        from cnnshape.frameworks.torch.exporter import to_torch as convert
     except ImportError:
         pytest.skip("cnnshape.frameworks.torch_export.to_torch is not written yet")
     return convert

@@ -17,8 +17,8 @@ from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import cnnshape  # noqa: E402
-from cnnshape.errors import SpecError  # noqa: E402
-from cnnshape.frameworks.torch_import import from_torch  # noqa: E402
+from cnnshape.core.errors import SpecError  # noqa: E402
+from cnnshape.frameworks.torch.importer import from_torch  # noqa: E402
 from torch_macs import total_macs  # noqa: E402
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.json"))
@@ -206,7 +206,7 @@ def test_hand_written_modules(module: nn.Module, shape: tuple[int, ...]) -> None
 @pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
 def test_round_trip_through_to_torch(path: Path) -> None:
     """spec -> to_torch -> from_torch gives the same table."""
-    export = pytest.importorskip("cnnshape.frameworks.torch_export",
+    export = pytest.importorskip("cnnshape.frameworks.torch.exporter",
                                  reason="the PyTorch exporter is not there yet")
     original = cnnshape.analyze(str(path))
     module = export.to_torch(str(path))

@@ -16,7 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import cnnshape
-import cnnshape.reference
+import cnnshape.engine.reference
 from cnnshape import SpecError
 from strategies import (Invalid, all_layers, expected_output, expected_rows, fuzz_settings,
                         json_values, networks, numeric_sites, tame)
@@ -29,7 +29,7 @@ SETTINGS = fuzz_settings(200)
 def compare(spec):
     """Calculator rows == reference records == oracle rows."""
     report = cnnshape.analyze(spec)
-    ref = cnnshape.reference.run(spec)
+    ref = cnnshape.engine.reference.run(spec)
     calculated = [(row.path, row.name, tuple(row.output_shape)) for row in report.rows]
     measured = [(path, name, tuple(shape)) for path, name, shape in ref.records]
     assert calculated == measured, json.dumps(spec)

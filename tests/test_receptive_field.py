@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cnnshape
-from cnnshape.reference import influence
+from cnnshape.engine.reference import influence
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -198,7 +198,7 @@ def test_empirical_influence_equals_computed_field(spec: dict) -> None:
 def test_cli_rf_columns() -> None:
     from click.testing import CliRunner
 
-    from cnnshape.cli import main
+    from cnnshape.cli.app import main
 
     out = CliRunner().invoke(main, ["table", str(SPECS / "vgg16.json"), "--rf"]).output
     assert "RF size" in out and "212x212" in out and "32x32" in out and "whole input" in out

@@ -20,10 +20,10 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-from cnnshape.analysis import analyze
-from cnnshape.memory import lines as memory_lines
-from cnnshape.render import summary_lines
-from cnnshape.report_html import graph_depth, inline_svg, report_html
+from cnnshape.engine.analysis import analyze
+from cnnshape.engine.memory import lines as memory_lines
+from cnnshape.render.text import summary_lines
+from cnnshape.render.report import graph_depth, inline_svg, report_html
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LENET = str(SPECS / "lenet.json")
@@ -304,7 +304,7 @@ def fake_drawings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         calls.append(("graph", depth))
         return '<svg width="1" height="1"><text>GRAPH-DRAWING</text></svg>'
 
-    for name, fn in (("draw_volume", volume_svg), ("draw_graph", graph_svg)):
+    for name, fn in (("render.volume", volume_svg), ("render.diagram", graph_svg)):
         module = types.ModuleType(f"cnnshape.{name}")
         setattr(module, fn.__name__, fn)
         monkeypatch.setitem(sys.modules, f"cnnshape.{name}", module)
@@ -342,8 +342,8 @@ def test_graph_depth_keeps_the_diagram_readable() -> None:
 
 
 def test_no_diagram_when_the_modules_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "cnnshape.draw_volume", None)  # import raises ImportError
-    monkeypatch.setitem(sys.modules, "cnnshape.draw_graph", None)
+    monkeypatch.setitem(sys.modules, "cnnshape.render.volume", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "cnnshape.render.diagram", None)
     page = Page(report_html(LENET))
     assert "No diagram" in page.text("diagram")
     assert page.count("svg") == 1  # the charts still

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import cnnshape
-from cnnshape.cli import main
+from cnnshape.cli.app import main
 
 
 def nested(levels: int) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnshape.schema import schema
+from cnnshape.spec.schema import schema
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 import pytest
 
-from cnnshape.charts import chart_svg
-from cnnshape.draw_graph import graph_svg
-from cnnshape.draw_volume import volume_svg
-from cnnshape.svg import Svg, clean
+from cnnshape.render.charts import chart_svg
+from cnnshape.render.diagram import graph_svg
+from cnnshape.render.volume import volume_svg
+from cnnshape.render.svg import Svg, clean
 
 SPEC = {"name": "bell\x07net", "input": [8, 8, 3], "layers": [
     {"type": "conv", "name": "a\x07b<&>\"", "filters": 2, "kernel": 3},

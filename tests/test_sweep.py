@@ -9,8 +9,8 @@ import json
 from click.testing import CliRunner
 
 import cnnshape
-from cnnshape.cli import main
-from cnnshape.sweep import parse_values, sweep
+from cnnshape.cli.app import main
+from cnnshape.engine.sweep import parse_values, sweep
 
 
 def test_three_by_three_by_three_grid_prints_27_rows() -> None:

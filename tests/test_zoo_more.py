@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import cnnshape
-from cnnshape.cli import main
+from cnnshape.cli.app import main
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

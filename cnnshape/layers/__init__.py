@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .activation import Activation, Dropout
-from .base import Inferred, LayerBase, Walker
-from .composite import Concat, Repeat, Residual, Sequential, child_lists
-from .conv import Conv, ConvTranspose
-from .dense import Dense, Flatten
-from .merge import Crop, Merge
-from .norm import BatchNorm, LayerNorm, Scale
-from .pool import AdaptivePool, GlobalPool, Pool
-from .resize import Pad, Upsample
+from cnnshape.layers.activation import Activation, Dropout
+from cnnshape.layers.base import Inferred, LayerBase, Walker
+from cnnshape.layers.composite import Concat, Repeat, Residual, Sequential, child_lists
+from cnnshape.layers.conv import Conv, ConvTranspose
+from cnnshape.layers.dense import Dense, Flatten
+from cnnshape.layers.merge import Crop, Merge
+from cnnshape.layers.norm import BatchNorm, LayerNorm, Scale
+from cnnshape.layers.pool import AdaptivePool, GlobalPool, Pool
+from cnnshape.layers.resize import Pad, Upsample
 
 KINDS: tuple[type[LayerBase], ...] = (
     Conv, ConvTranspose, Pool, GlobalPool, AdaptivePool, Flatten, Dense, Activation, Dropout,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from ..fields import Shape, choice, number
-from ..tensor import Tensor, map_vectors
-from .base import Inferred, LayerBase
+from cnnshape.core.fields import Shape, choice, number
+from cnnshape.core.tensor import Tensor, map_vectors
+from cnnshape.layers.base import Inferred, LayerBase
 
 if TYPE_CHECKING:
-    from ..reference import Reference
+    from cnnshape.layers.base import Weights
 
 FUNCTIONS = ("relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid",
                    "hardsigmoid", "hardswish", "tanh", "softmax")
@@ -74,7 +74,7 @@ class Activation(LayerBase):
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred(shape)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         return activate(self.function, x)
 
 
@@ -90,5 +90,5 @@ class Dropout(LayerBase):
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred(shape)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         return x

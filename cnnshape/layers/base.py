@@ -12,13 +12,12 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
 
-from ..errors import LayerError
-from ..fields import Shape, text
-from ..model import Model
+from cnnshape.core.errors import LayerError
+from cnnshape.core.fields import Shape, text
+from cnnshape.core.model import Model
 
 if TYPE_CHECKING:
-    from ..reference import Reference
-    from ..rf import RF
+    from cnnshape.core.rf import RF
 
 
 @dataclass
@@ -30,6 +29,18 @@ class Inferred:
     non_trainable: int = 0
     macs: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+class Weights(Protocol):
+    """What a kind's reference computation needs from the pass that runs it: seeded weights
+    and the channel cap. A protocol, so the kinds do not depend on the reference pass."""
+
+    cap: Optional[int]
+    """Channel counts above this are capped to keep the pass within its MAC budget."""
+
+    def weights(self, count: int, fan_in: int) -> list[float]:
+        """``count`` seeded weights for a unit that reads ``fan_in`` values."""
+        ...
 
 
 class Walker(Protocol):
@@ -79,7 +90,7 @@ class LayerBase(Model):
         """
         raise NotImplementedError
 
-    def forward(self, x: Any, ref: "Reference") -> Any:
+    def forward(self, x: Any, ref: "Weights") -> Any:
         """Compute the layer by its definition on a nested-list tensor."""
         raise NotImplementedError
 
@@ -105,7 +116,7 @@ def spatial_dims(shape: Shape, kind: str) -> int:
 
 
 def _fmt(shape: Shape) -> str:
-    from ..fields import show_shape
+    from cnnshape.core.fields import show_shape
 
     return show_shape(shape)
 

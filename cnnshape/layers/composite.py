@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping, Optional
 
-from ..fields import branches, choice, integer, layers
-from .activation import FUNCTIONS
-from .base import LayerBase, Walker
+from cnnshape.core.fields import branches, choice, integer, layers
+from cnnshape.layers.activation import FUNCTIONS
+from cnnshape.layers.base import LayerBase, Walker
 
 class CompositeBase(LayerBase):
     composite: ClassVar[bool] = True

@@ -13,15 +13,15 @@ from math import gcd
 from operator import mul
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
-from ..errors import LayerError
-from ..fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
-from ..tensor import Tensor, from_grid, offsets, pad_grid, positions, strides_of, to_grid
-from .activation import FUNCTIONS, activate
-from .base import Inferred, LayerBase, prod, spatial_dims
+from cnnshape.core.errors import LayerError
+from cnnshape.core.fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
+from cnnshape.core.tensor import Tensor, from_grid, offsets, pad_grid, positions, strides_of, to_grid
+from cnnshape.layers.activation import FUNCTIONS, activate
+from cnnshape.layers.base import Inferred, LayerBase, prod, spatial_dims
 
 if TYPE_CHECKING:
-    from ..reference import Reference
-    from ..rf import RF
+    from cnnshape.layers.base import Weights
+    from cnnshape.core.rf import RF
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -163,7 +163,7 @@ class Conv(_ConvBase):
         _, pads = self._pads(shape[:-1], kernel, stride, dilation)
         return field.window(kernel, stride, [p[0] for p in pads], dilation)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
@@ -262,7 +262,7 @@ class ConvTranspose(_ConvBase):
         crops, _ = self.crops(nd, kernel, stride, dilation)
         return field.transposed(kernel, stride, [c[0] for c in crops], dilation)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)

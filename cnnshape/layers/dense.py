@@ -5,14 +5,14 @@ from __future__ import annotations
 from operator import mul
 from typing import TYPE_CHECKING, Optional
 
-from ..fields import Shape, choice, flag, integer
-from ..tensor import Tensor, leaves, map_vectors
-from .activation import FUNCTIONS, activate
-from .base import Inferred, LayerBase, prod
+from cnnshape.core.fields import Shape, choice, flag, integer
+from cnnshape.core.tensor import Tensor, leaves, map_vectors
+from cnnshape.layers.activation import FUNCTIONS, activate
+from cnnshape.layers.base import Inferred, LayerBase, prod
 
 if TYPE_CHECKING:
-    from ..reference import Reference
-    from ..rf import RF
+    from cnnshape.layers.base import Weights
+    from cnnshape.core.rf import RF
 
 
 class Flatten(LayerBase):
@@ -25,11 +25,11 @@ class Flatten(LayerBase):
         return Inferred((prod(shape),))
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
-        from ..rf import WHOLE
+        from cnnshape.core.rf import WHOLE
 
         return WHOLE
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         return leaves(x)
 
 
@@ -50,7 +50,7 @@ class Dense(LayerBase):
         params = inputs * units + (units if self.bias else 0)
         return Inferred((*shape[:-1], units), params, 0, prod(shape) * units)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         probe = x
         while isinstance(probe[0], list):
             probe = probe[0]

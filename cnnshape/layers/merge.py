@@ -9,11 +9,11 @@ from __future__ import annotations
 from operator import add, mul
 from typing import Any, ClassVar, Optional
 
-from ..errors import LayerError
-from ..fields import Shape, Spatial, choice, flag, names, per_dim, show_shape, spatial
-from ..tensor import Tensor, broadcast_index, crop, leaves, measure, reshape
-from .base import Inferred, LayerBase, spatial_dims
-from .conv import DIM_NAMES, _dims
+from cnnshape.core.errors import LayerError
+from cnnshape.core.fields import Shape, Spatial, choice, flag, names, per_dim, show_shape, spatial
+from cnnshape.core.tensor import Tensor, broadcast_index, crop, leaves, measure, reshape
+from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
+from cnnshape.layers.conv import DIM_NAMES, _dims
 
 
 def broadcast(shapes: list[Shape]) -> Shape:
@@ -79,7 +79,7 @@ class Merge(LayerBase):
                              "(each axis equal or 1)") from None
 
     def receptive(self, fields: list[Any], shapes: list[Shape]) -> Any:  # type: ignore[override]
-        from ..rf import merge
+        from cnnshape.core.rf import merge
 
         target = self._crop_target(shapes)
         if target is not None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..fields import Shape, flag, number
-from ..tensor import Tensor, map_vectors
-from .base import Inferred, LayerBase
+from cnnshape.core.fields import Shape, flag, number
+from cnnshape.core.tensor import Tensor, map_vectors
+from cnnshape.layers.base import Inferred, LayerBase
 
 if TYPE_CHECKING:
-    from ..reference import Reference
+    from cnnshape.layers.base import Weights
 
 
 def channels_of(x: Any) -> int:
@@ -41,7 +41,7 @@ class BatchNorm(LayerBase):
         return Inferred(shape, params=(self.scale + self.center) * channels,
                         non_trainable=2 * channels)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         channels = channels_of(x)
         gamma = ref.weights(channels, 1) if self.scale else [1.0] * channels
         beta = ref.weights(channels, 1) if self.center else [0.0] * channels
@@ -62,7 +62,7 @@ class LayerNorm(LayerBase):
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred(shape, params=2 * shape[-1])
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         channels = channels_of(x)
         gamma = ref.weights(channels, 1)
         beta = ref.weights(channels, 1)
@@ -85,6 +85,6 @@ class Scale(LayerBase):
     def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
         return Inferred(shape, params=shape[-1])
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         gamma = ref.weights(channels_of(x), 1)
         return map_vectors(x, lambda vector: [v * g for v, g in zip(vector, gamma)])

@@ -11,15 +11,15 @@ from itertools import product
 from math import gcd
 from typing import TYPE_CHECKING, Optional, Union
 
-from ..errors import LayerError
-from ..fields import Shape, Spatial, choice, flag, per_dim, spatial
-from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
-from .base import Inferred, LayerBase, spatial_dims
-from .conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
+from cnnshape.core.errors import LayerError
+from cnnshape.core.fields import Shape, Spatial, choice, flag, per_dim, spatial
+from cnnshape.core.tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
+from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
+from cnnshape.layers.conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
 
 if TYPE_CHECKING:
-    from ..reference import Reference
-    from ..rf import RF
+    from cnnshape.layers.base import Weights
+    from cnnshape.core.rf import RF
 
 MODES = ("max", "avg")
 
@@ -88,7 +88,7 @@ class Pool(LayerBase):
         kernel, stride, pads = self.geometry(shape[:-1])
         return field.window(kernel, stride, [p[0] for p in pads], [1] * len(kernel))
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         kernel, stride, pads = self.geometry(dims)
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads),
@@ -134,11 +134,11 @@ class GlobalPool(LayerBase):
         return Inferred((*(1,) * nd, shape[-1]))
 
     def receptive(self, field: "RF", shape: Shape) -> "RF":
-        from ..rf import WHOLE
+        from cnnshape.core.rf import WHOLE
 
         return WHOLE
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         reduce = max if self.mode == "max" else (lambda column: sum(column) / len(column))
         return from_grid((1,) * len(dims), [[reduce(column) for column in zip(*pix)]])
@@ -172,7 +172,7 @@ class AdaptivePool(LayerBase):
         widest = field.window(kernel, [1] * len(dims), [0] * len(dims), [1] * len(dims))
         return type(field)(widest.size, moved.jump, moved.start, aligned=field.aligned)
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         sizes = per_dim(self.output_size, len(dims), "output_size")
         windows = [[range(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from itertools import product
 from typing import TYPE_CHECKING, Optional
 
-from ..fields import Shape, Spatial, choice, per_dim, spatial
-from ..tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
-from .base import Inferred, LayerBase, spatial_dims
-from .conv import _dims
+from cnnshape.core.fields import Shape, Spatial, choice, per_dim, spatial
+from cnnshape.core.tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
+from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
+from cnnshape.layers.conv import _dims
 
 if TYPE_CHECKING:
-    from ..reference import Reference
-    from ..rf import RF
+    from cnnshape.layers.base import Weights
+    from cnnshape.core.rf import RF
 
 
 class Pad(LayerBase):
@@ -32,7 +32,7 @@ class Pad(LayerBase):
     def receptive(self, field: "RF", shape: Shape) -> "RF":
         return field.shifted([-p for p in per_dim(self.padding, len(shape) - 1, "padding")])
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         pads = per_dim(self.padding, len(dims), "padding")
         return from_grid(*pad_grid((dims, pix), pads, pads, [0.0] * len(pix[0])))
@@ -56,7 +56,7 @@ class Upsample(LayerBase):
     def receptive(self, field: "RF", shape: Shape) -> "RF":
         return field.upsampled(per_dim(self.scale, len(shape) - 1, "scale"))
 
-    def forward(self, x: Tensor, ref: "Reference") -> Tensor:
+    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
         dims, pix = to_grid(x)
         scale = per_dim(self.scale, len(dims), "scale")
         grid_strides = strides_of(dims)

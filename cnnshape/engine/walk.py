@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any, Collection, Optional
 
-from .errors import LayerError
-from .layers import LayerBase
+from cnnshape.core.errors import LayerError
+from cnnshape.layers import LayerBase
 
 
 def here(path: str, layer: LayerBase, name: str) -> str:

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
-from .analysis import Report, Row
-from .fields import show_shape
+from cnnshape.engine.analysis import Report, Row
+from cnnshape.core.fields import show_shape
 
 if TYPE_CHECKING:
-    from .dense_compare import DenseReport
-    from .sweep import SweepReport
-    from .reference import Verification
+    from cnnshape.engine.dense_compare import DenseReport
+    from cnnshape.engine.sweep import SweepReport
+    from cnnshape.engine.reference import Verification
 
 DEFAULT_COLUMNS = ("layer", "shape", "size", "params", "macs")
 
@@ -102,7 +102,7 @@ COLUMNS: dict[str, tuple[str, Callable[[Row, Report, View], str], Callable[[Repo
 
 
 def _mib(value: int) -> str:
-    from .memory import mib
+    from cnnshape.engine.memory import mib
 
     return mib(value)
 
@@ -127,7 +127,7 @@ def summary_lines(report: Report) -> list[str]:
              f"Total params: {t.total_params:,}",
              f"MACs{per}: {t.macs:,} ({_si(t.macs)}); FLOPs = 2 x MACs = {2 * t.macs:,}"]
     if report.memory:
-        from .memory import lines as memory_lines
+        from cnnshape.engine.memory import lines as memory_lines
 
         lines.extend(memory_lines(report.memory))
     return lines
@@ -302,7 +302,7 @@ def print_sweep(report: "SweepReport", batch: int, dtype: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .memory import mib
+    from cnnshape.engine.memory import mib
 
     console = _console(Console)
     table = Table(title=f"{len(report.rows)} combinations (batch {batch}, {dtype})",

@@ -33,10 +33,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
-from ..errors import LayerError, SpecError
-from ..layers import BY_TYPE
-from ..layers.conv import ConvTranspose, same_pads
-from .graph import Node, build_spec
+from cnnshape.core.errors import LayerError, SpecError
+from cnnshape.layers import BY_TYPE
+from cnnshape.layers.conv import ConvTranspose, same_pads
+from cnnshape.frameworks.common.build import Node, build_spec
 
 TEXT = "<keras json>"
 """How error lines name JSON handed over as text."""

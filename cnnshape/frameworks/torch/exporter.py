@@ -21,18 +21,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from ..errors import SpecError
-from ..fields import Shape, per_dim
-from ..layers import LayerBase
-from ..layers.activation import Activation, Dropout
-from ..layers.conv import Conv, ConvTranspose, resolve_pads
-from ..layers.dense import Dense, Flatten
-from ..layers.merge import Crop, Merge
-from ..layers.norm import BatchNorm, LayerNorm, Scale
-from ..layers.pool import AdaptivePool, GlobalPool, Pool
-from ..layers.resize import Pad, Upsample
-from ..spec import Source, load
-from .emit import Backend, Unsupported, Value, emit
+from cnnshape.core.errors import SpecError
+from cnnshape.core.fields import Shape, per_dim
+from cnnshape.layers import LayerBase
+from cnnshape.layers.activation import Activation, Dropout
+from cnnshape.layers.conv import Conv, ConvTranspose, resolve_pads
+from cnnshape.layers.dense import Dense, Flatten
+from cnnshape.layers.merge import Crop, Merge
+from cnnshape.layers.norm import BatchNorm, LayerNorm, Scale
+from cnnshape.layers.pool import AdaptivePool, GlobalPool, Pool
+from cnnshape.layers.resize import Pad, Upsample
+from cnnshape.spec.loader import Source, load
+from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit
 
 FUNCTIONAL = {
     "relu": "F.relu({})", "relu6": "F.relu6({})", "leaky_relu": "F.leaky_relu({}, 0.01)",

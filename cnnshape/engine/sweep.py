@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Optional
 
-from .analysis import _analyze
-from .errors import SpecError
-from .gcpause import paused_gc
-from .memory import DTYPES, estimate
-from .model import Model, ValidationError
-from .spec import Network, Source, iter_layers, load
-from .spec import _message as message
+from cnnshape.engine.analysis import _analyze
+from cnnshape.core.errors import SpecError
+from cnnshape.core.gcpause import paused_gc
+from cnnshape.engine.memory import DTYPES, estimate
+from cnnshape.core.model import Model, ValidationError
+from cnnshape.spec.loader import Network, Source, iter_layers, load
+from cnnshape.spec.loader import _message as message
 
 
 @dataclass

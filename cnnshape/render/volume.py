@@ -31,9 +31,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
-from .analysis import Report, Row, analyze
-from .spec import Source
-from .svg import Svg, text_width
+from cnnshape.engine.analysis import Report, Row, analyze
+from cnnshape.spec.loader import Source
+from cnnshape.render.svg import Svg, text_width
 
 Points = list[tuple[float, float]]
 

@@ -11,14 +11,14 @@ from math import prod
 from collections.abc import Mapping
 from typing import Any, Collection, Optional
 
-from .errors import LayerError, SpecError
-from .fields import Shape, capped_channels
-from .layers import LayerBase
-from .gcpause import paused_gc
-from .memory import DTYPES, Trace, estimate, peak_live
-from .rf import RF, merge
-from .spec import Network, Source, load
-from .walk import GraphWalker, here
+from cnnshape.core.errors import LayerError, SpecError
+from cnnshape.core.fields import Shape, capped_channels
+from cnnshape.layers import LayerBase
+from cnnshape.core.gcpause import paused_gc
+from cnnshape.engine.memory import DTYPES, Trace, estimate, peak_live
+from cnnshape.core.rf import RF, merge
+from cnnshape.spec.loader import Network, Source, load
+from cnnshape.engine.walk import GraphWalker, here
 
 
 @dataclass(slots=True)
@@ -263,6 +263,6 @@ class _Calculator(GraphWalker):
 
 
 def _show(shape: Shape) -> str:
-    from .fields import show_shape
+    from cnnshape.core.fields import show_shape
 
     return show_shape(tuple(shape))

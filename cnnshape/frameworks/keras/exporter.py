@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any, Optional, Sequence
 
-from ..fields import Shape, per_dim
-from ..layers import LayerBase
-from ..layers.conv import DIM_NAMES, same_pads
-from ..spec import Network, Source, load
-from .emit import Backend, Unsupported, Value, emit, identifier
+from cnnshape.core.fields import Shape, per_dim
+from cnnshape.layers import LayerBase
+from cnnshape.layers.conv import DIM_NAMES, same_pads
+from cnnshape.spec.loader import Network, Source, load
+from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
 
 Pads = list[tuple[int, int]]
 

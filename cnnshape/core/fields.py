@@ -13,8 +13,8 @@ from typing import Any, Optional, Sequence, Union
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
-from .errors import LayerError
-from .model import REQUIRED, Field
+from cnnshape.core.errors import LayerError
+from cnnshape.core.model import REQUIRED, Field
 
 Shape = tuple[int, ...]
 Spatial = Union[int, tuple[int, ...]]

@@ -11,8 +11,8 @@ from typing import Any
 
 
 def schema() -> dict[str, Any]:
-    from .layers import BY_TYPE
-    from .spec import Network
+    from cnnshape.layers import BY_TYPE
+    from cnnshape.spec.loader import Network
 
     result = Network.json_schema()
     definitions: dict[str, Any] = {kind.__name__: kind.json_schema() for kind in BY_TYPE.values()}

@@ -32,9 +32,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
-from ..errors import SpecError
-from ..layers.conv import same_pads
-from .graph import Node, build_spec
+from cnnshape.core.errors import SpecError
+from cnnshape.layers.conv import same_pads
+from cnnshape.frameworks.common.build import Node, build_spec
 
 INSTALL = "pip install 'cnnshape[onnx]'"
 
@@ -1436,8 +1436,8 @@ class _Importer:
     # -- the final check -----------------------------------------------------------------------
     def _check(self, spec: dict[str, Any]) -> None:
         """Every layer's calculated shape equals the one ONNX's shape inference gives it."""
-        from ..analysis import analyze
-        from ..spec import load
+        from cnnshape.engine.analysis import analyze
+        from cnnshape.spec.loader import load
 
         report = analyze(load(spec, name=self.label), receptive=False)
         rows = {row.name: row for row in report.rows if not row.composite}

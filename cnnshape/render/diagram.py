@@ -34,10 +34,10 @@ from bisect import bisect_right, insort
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
-from .fields import show_shape
-from .graphview import FLOW, SKIP, Edge, GraphView, Node, build
-from .spec import Source
-from .svg import Svg, number, text_width
+from cnnshape.core.fields import show_shape
+from cnnshape.engine.topology import FLOW, SKIP, Edge, GraphView, Node, build
+from cnnshape.spec.loader import Source
+from cnnshape.render.svg import Svg, number, text_width
 
 MARGIN = 24.0
 BAND_GAP = 36.0

@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .analysis import Row, analyze
-from .layers import LayerBase
-from .spec import Network, Source, load
-from .walk import GraphWalker
+from cnnshape.engine.analysis import Row, analyze
+from cnnshape.layers import LayerBase
+from cnnshape.spec.loader import Network, Source, load
+from cnnshape.engine.walk import GraphWalker
 
 FLOW = "flow"
 """An edge from the layer before (in a sequence, or a branch's input)."""

@@ -17,15 +17,15 @@ import xml.etree.ElementTree as ET
 from math import prod
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from ._version import __version__
-from .analysis import Report, Row, analyze
-from .charts import chart_svg
-from .dense_compare import DenseReport, compare_dense
-from .fields import show_shape
-from .memory import lines as memory_lines
-from .memory import mib
-from .render import rf_cells, summary_lines
-from .spec import Network, Source, load
+from cnnshape._version import __version__
+from cnnshape.engine.analysis import Report, Row, analyze
+from cnnshape.render.charts import chart_svg
+from cnnshape.engine.dense_compare import DenseReport, compare_dense
+from cnnshape.core.fields import show_shape
+from cnnshape.engine.memory import lines as memory_lines
+from cnnshape.engine.memory import mib
+from cnnshape.render.text import rf_cells, summary_lines
+from cnnshape.spec.loader import Network, Source, load
 
 VOLUME_MAX_LAYERS = 30
 """Longer chains are drawn as a graph: 3-D volumes would become too thin to read."""
@@ -125,10 +125,10 @@ def auto_diagram(network: Network, report: Report) -> Optional[tuple[str, str]]:
     for style in styles:
         try:
             if style == "volume":
-                from .draw_volume import volume_svg
+                from cnnshape.render.volume import volume_svg
 
                 return "Volume style.", volume_svg(report)  # the report at hand: no second analysis
-            from .draw_graph import graph_svg
+            from cnnshape.render.diagram import graph_svg
 
             depth = graph_depth(report)
             caption = "Graph style." if depth is None else \

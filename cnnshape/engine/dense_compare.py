@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from math import prod
 from typing import Any, Optional, Union
 
-from .analysis import Row, analyze
-from .spec import Source
+from cnnshape.engine.analysis import Row, analyze
+from cnnshape.spec.loader import Source
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _compare(row: Row, kernel_reads: Optional[int]) -> Comparison:
 
 def compare_dense(source: Source) -> DenseReport:
     """Every conv, conv_transpose and dense layer of a spec against its dense equivalent."""
-    from .spec import iter_layers, load
+    from cnnshape.spec.loader import iter_layers, load
 
     network = load(source)
     report = analyze(network)

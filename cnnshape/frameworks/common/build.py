@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from ..errors import SpecError
+from cnnshape.core.errors import SpecError
 
 FUSES = ("conv", "conv_transpose", "dense")
 """Layer kinds with an ``activation`` field."""
@@ -291,7 +291,7 @@ def _emit(nodes: list[Node], block_input: str, graph_input: str) -> list[dict[st
 def _shapes(nodes: list[Node], input_name: str,
             input_shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
     """Each node's output shape, by the calculator on the graph as named connections."""
-    from ..analysis import analyze
+    from cnnshape.engine.analysis import analyze
 
     flat = {"input": list(input_shape), "layers": _emit(nodes, input_name, input_name)}
     report = analyze(flat, receptive=False)

@@ -14,10 +14,10 @@ from math import ceil, floor, log10
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
-from .analysis import Report, Row, analyze
-from .fields import show_shape
-from .spec import Source
-from .svg import Svg, text_width
+from cnnshape.engine.analysis import Report, Row, analyze
+from cnnshape.core.fields import show_shape
+from cnnshape.spec.loader import Source
+from cnnshape.render.svg import Svg, text_width
 
 if TYPE_CHECKING:
     from rich.text import Text

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from typing import Any, Optional, Union
 
-from ..errors import SpecError
+from cnnshape.core.errors import SpecError
 
 MODEL_KINDS = "an ONNX model (.onnx), Keras model JSON (model.to_json(), .json) or a .keras file"
 
@@ -24,13 +24,13 @@ def import_model(path: str, *, name: Optional[str] = None) -> dict[str, Any]:
     if not os.path.isfile(path):
         raise SpecError([f"{path}: no such file"])
     if lower.endswith(".onnx"):
-        from .onnx_import import from_onnx
+        from cnnshape.frameworks.onnx.importer import from_onnx
 
         return from_onnx(path, name=name)
     if lower.endswith(".keras"):
         return _keras_archive(path, name)
     if lower.endswith(".json"):
-        from .keras_import import from_keras_json
+        from cnnshape.frameworks.keras.importer import from_keras_json
 
         return from_keras_json(path, name=name)
     if lower.endswith((".pt", ".pth", ".bin", ".safetensors")):
@@ -44,14 +44,14 @@ def import_model(path: str, *, name: Optional[str] = None) -> dict[str, Any]:
 
 def _keras_archive(path: str, name: Optional[str]) -> dict[str, Any]:
     """A Keras 3 ``.keras`` file is a zip whose config.json is the model's JSON."""
-    from .keras_import import from_keras_json
+    from cnnshape.frameworks.keras.importer import from_keras_json
 
     try:
         with zipfile.ZipFile(path) as archive:
             text = archive.read("config.json").decode("utf-8")
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, OSError) as exc:
         raise SpecError([f"{path}: not a Keras archive with a config.json ({exc})"]) from None
-    from .keras_import import TEXT
+    from cnnshape.frameworks.keras.importer import TEXT
 
     try:
         return from_keras_json(json.loads(text), name=name)

@@ -11,8 +11,8 @@ from typing import Any, Callable, Optional
 
 import click
 
-from ._version import __version__
-from .errors import SpecError
+from cnnshape._version import __version__
+from cnnshape.core.errors import SpecError
 
 FORMAT = click.Choice(["table", "json", "csv", "markdown"])
 
@@ -88,9 +88,9 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
       cnnshape table specs/resnet50.json --batch 32 --dtype float16
       cnnshape table specs/resnet50.json --columns layer,shape,params,flops --units human
     """
-    from . import render
-    from .analysis import analyze
-    from .spec import load
+    from cnnshape.render import text as render
+    from cnnshape.engine.analysis import analyze
+    from cnnshape.spec.loader import load
 
     chosen: tuple[str, ...] = render.DEFAULT_COLUMNS
     if columns:
@@ -111,7 +111,7 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
         if chart:
             from rich.console import Console
 
-            from .charts import chart_lines
+            from cnnshape.render.charts import chart_lines
 
             console = Console(markup=False, highlight=False)
             for line in chart_lines(report, min(console.width, 120)):
@@ -180,7 +180,7 @@ def compare_dense(spec: Optional[str], input_shape: tuple[int, ...], filters: in
     """
     import json
 
-    from . import dense_compare
+    from cnnshape.engine import dense_compare
 
     if spec is None:
         report = dense_compare.single_conv(input_shape, filters, kernel, stride, padding)
@@ -189,13 +189,13 @@ def compare_dense(spec: Optional[str], input_shape: tuple[int, ...], filters: in
         else:
             click.echo("\n".join(dense_compare.explain(report.layers[0], kernel)))
         return
-    from .spec import load
+    from cnnshape.spec.loader import load
 
     report = dense_compare.compare_dense(load(spec))
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
-    from .render import print_comparison
+    from cnnshape.render.text import print_comparison
 
     print_comparison(report)
 
@@ -221,14 +221,14 @@ def verify(spec: str, budget: Optional[int], seed: int, fmt: str) -> None:
     """
     import json
 
-    from . import reference
-    from .spec import load
+    from cnnshape.engine import reference
+    from cnnshape.spec.loader import load
 
     result = reference.verify(load(spec), budget=budget or reference.DEFAULT_BUDGET, seed=seed)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        from .render import print_verification
+        from cnnshape.render.text import print_verification
 
         print_verification(result)
     if not result.ok:
@@ -258,8 +258,8 @@ def sweep(spec: str, settings: tuple[str, ...], fmt: str, batch: int, dtype: str
     """
     import json
 
-    from . import sweep as sweeping
-    from .spec import load
+    from cnnshape.engine import sweep as sweeping
+    from cnnshape.spec.loader import load
 
     grid: dict[str, list[Any]] = {}
     for setting in settings:
@@ -273,11 +273,11 @@ def sweep(spec: str, settings: tuple[str, ...], fmt: str, batch: int, dtype: str
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     if fmt == "csv":
-        from .render import sweep_csv
+        from cnnshape.render.text import sweep_csv
 
         click.echo(sweep_csv(report), nl=False)
         return
-    from .render import print_sweep
+    from cnnshape.render.text import print_sweep
 
     print_sweep(report, batch, dtype)
 
@@ -292,7 +292,7 @@ def schema() -> None:
     """
     import json
 
-    from .schema import schema as build
+    from cnnshape.spec.schema import schema as build
 
     click.echo(json.dumps(build(), indent=2))
 
@@ -313,17 +313,17 @@ def export(spec: str, framework: str, output: Optional[str]) -> None:
       cnnshape export specs/resnet50.json --to keras -o resnet50_keras.py
     """
     if framework == "pytorch":
-        from .frameworks.torch_export import torch_source
+        from cnnshape.frameworks.torch.exporter import torch_source
 
         text = torch_source(spec)
     else:
-        from .frameworks.keras_export import keras_source
+        from cnnshape.frameworks.keras.exporter import keras_source
 
         text = keras_source(spec)
     if output is None:
         click.echo(text, nl=False)
         return
-    from .frameworks.files import write_whole
+    from cnnshape.frameworks.common.files import write_whole
 
     write_whole(output, text)
     click.echo(f"wrote {output}", err=True)
@@ -352,13 +352,13 @@ def import_(model: str, output: Optional[str], input_shape: Optional[str],
     """
     import os
 
-    from .frameworks.files import dump_spec, import_model, write_whole
+    from cnnshape.frameworks.common.files import dump_spec, import_model, write_whole
 
     if os.path.exists(model) or ":" not in model:
         spec = import_model(model, name=name)
     else:
         spec = _import_torch(model, input_shape, name)
-    from .analysis import analyze
+    from cnnshape.engine.analysis import analyze
 
     report = analyze(spec)  # what is written must load and analyse
     text = dump_spec(spec, output)
@@ -402,14 +402,14 @@ def _import_torch(target: str, input_shape: Optional[str], name: Optional[str]) 
             raise SpecError([f"{where}: calling it with no arguments failed: {exc}"]) from None
         if not isinstance(value, torch.nn.Module):
             raise SpecError([f"{where}: built a {type(value).__name__}, not an nn.Module"])
-    from .frameworks.torch_import import from_torch
+    from cnnshape.frameworks.torch.importer import from_torch
 
     return from_torch(value, shape, name=name or attribute.rsplit(".", 1)[-1])
 
 
 def _write_picture(svg: str, output: Optional[str]) -> None:
     """SVG to stdout or a file; a .png file through cairosvg (the optional [png] extra)."""
-    from .frameworks.files import write_whole
+    from cnnshape.frameworks.common.files import write_whole
 
     if output is None:
         click.echo(svg, nl=False)
@@ -451,18 +451,18 @@ def draw(spec: str, output: Optional[str], style: str, depth: Optional[int], sca
       cnnshape draw specs/lenet.json -o lenet.svg
       cnnshape draw specs/resnet50.json --style graph --depth 2 -o resnet50.svg
     """
-    from .analysis import analyze
-    from .report_html import is_simple_chain
-    from .spec import load
+    from cnnshape.engine.analysis import analyze
+    from cnnshape.render.report import is_simple_chain
+    from cnnshape.spec.loader import load
 
     network = load(spec)
     report = None if style == "graph" else analyze(network, receptive=False)
     if report is not None and (style == "volume" or is_simple_chain(report)):
-        from .draw_volume import volume_svg
+        from cnnshape.render.volume import volume_svg
 
         svg = volume_svg(report, scale=scale, max_layers=max_layers)
     else:
-        from .draw_graph import graph_svg
+        from cnnshape.render.diagram import graph_svg
 
         svg = graph_svg(network, depth=depth)
     _write_picture(svg, output)
@@ -485,7 +485,7 @@ def chart(spec: str, output: Optional[str], metric: str, log: Optional[bool]) ->
     Example:
       cnnshape chart specs/vgg16.json -o vgg16_chart.svg
     """
-    from .charts import chart_svg
+    from cnnshape.render.charts import chart_svg
 
     _write_picture(chart_svg(spec, metric, log=log), output)
 
@@ -505,8 +505,8 @@ def report(spec: str, output: str, batch: int, dtype: str) -> None:
     Example:
       cnnshape report specs/lenet.json -o lenet.html
     """
-    from .frameworks.files import write_whole
-    from .report_html import report_html
+    from cnnshape.frameworks.common.files import write_whole
+    from cnnshape.render.report import report_html
 
     write_whole(output, report_html(spec, batch=batch, dtype=dtype))
     click.echo(f"wrote {output}", err=True)

@@ -14,14 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Collection, Optional
 
-from .analysis import Report, analyze
-from .errors import SpecError
-from .fields import capped_channels
-from .layers import LayerBase
-from .layers.activation import activate
-from .spec import Network, Source, load
-from .tensor import Tensor, TooLarge, from_grid, measure, positions
-from .walk import GraphWalker
+from cnnshape.engine.analysis import Report, analyze
+from cnnshape.core.errors import SpecError
+from cnnshape.core.fields import capped_channels
+from cnnshape.layers import LayerBase
+from cnnshape.layers.activation import activate
+from cnnshape.spec.loader import Network, Source, load
+from cnnshape.core.tensor import Tensor, TooLarge, from_grid, measure, positions
+from cnnshape.engine.walk import GraphWalker
 
 DEFAULT_BUDGET = 20_000_000
 """MACs the reference pass may spend before it caps channels (about two seconds)."""

@@ -18,11 +18,11 @@ from typing import Any, Iterator, Optional, Union
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
-from .errors import SpecError
-from .gcpause import paused_gc
-from .fields import Shape, free_text, layers
-from .layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
-from .model import Field, Model, ValidationError
+from cnnshape.core.errors import SpecError
+from cnnshape.core.gcpause import paused_gc
+from cnnshape.core.fields import Shape, free_text, layers
+from cnnshape.layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
+from cnnshape.core.model import Field, Model, ValidationError
 
 
 def _check_input(value: Any) -> Shape:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Sequence
 
-from ..errors import SpecError
-from ..layers.conv import same_pads
-from .graph import Node, build_spec
+from cnnshape.core.errors import SpecError
+from cnnshape.layers.conv import same_pads
+from cnnshape.frameworks.common.build import Node, build_spec
 
 SOURCE = "<torch module>"
 
@@ -679,7 +679,7 @@ def _upto(nodes: list[Node], final: str) -> list[Node]:
 
 def _check(spec: dict[str, Any], translator: _Translator, gm: Any) -> None:
     """Every layer's calculated shape equals the one torch computed for its node."""
-    from ..analysis import analyze
+    from cnnshape.engine.analysis import analyze
 
     report = analyze(spec, receptive=False)
     rows = {row.name: row for row in report.rows}

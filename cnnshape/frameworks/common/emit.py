@@ -15,14 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..errors import LayerError, SpecError
-from ..fields import Shape
-from ..layers import LayerBase
-from ..spec import Network
-from ..walk import GraphWalker, here
+from cnnshape.core.errors import LayerError, SpecError
+from cnnshape.core.fields import Shape
+from cnnshape.layers import LayerBase
+from cnnshape.spec.loader import Network
+from cnnshape.engine.walk import GraphWalker, here
 
 if TYPE_CHECKING:
-    from ..analysis import Report
+    from cnnshape.engine.analysis import Report
 
 
 class Unsupported(LayerError):
@@ -143,7 +143,7 @@ class Emitter(GraphWalker):
 def emit(network: Network, backend: Backend) -> tuple["Report", Value]:
     """Walk ``network`` into ``backend.code``, after the calculator's own checks (shapes
     that merge, ...); the report gives the totals the generated header states."""
-    from ..analysis import analyze
+    from cnnshape.engine.analysis import analyze
 
     report = analyze(network, receptive=False)
     return report, Emitter(network, backend).run("x")
