@@ -20,9 +20,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Optional, Sequence
+from typing import IO
 
 SPAWN = str(Path(__file__).resolve().parent / "_spawn.py")
 
@@ -33,7 +34,7 @@ class Result:
 
     argv: list[str]
     seconds: float
-    max_rss_kib: Optional[int]
+    max_rss_kib: int | None
     """Peak resident set size of the command in KiB; None where it cannot be measured."""
     returncode: int
     stdout: str
@@ -58,8 +59,8 @@ def _drain(stream: IO[bytes], sink: list[bytes]) -> None:
     stream.close()
 
 
-def run(argv: Sequence[str], *, cwd: Optional[str] = None, timeout: float = 120.0,
-        env: Optional[dict[str, str]] = None) -> Result:
+def run(argv: Sequence[str], *, cwd: str | None = None, timeout: float = 120.0,
+        env: dict[str, str] | None = None) -> Result:
     """Run ``argv`` to completion (or kill it after ``timeout`` seconds) and measure it."""
     argv = list(argv)
     if os.name != "posix" or not hasattr(os, "wait4"):
@@ -98,15 +99,15 @@ def run(argv: Sequence[str], *, cwd: Optional[str] = None, timeout: float = 120.
     return Result(argv, float(seconds), int(maxrss), int(code), stdout, stderr, killed == "1")
 
 
-def rss_floor() -> Optional[int]:
+def rss_floor() -> int | None:
     """The peak RSS reported for a command that uses almost no memory: the launcher's own."""
     true = "/bin/true" if os.path.exists("/bin/true") else "true"
     result = run([true], timeout=30)
     return result.max_rss_kib if result.ok else None
 
 
-def _run_portable(argv: list[str], cwd: Optional[str], timeout: float,
-                  env: Optional[dict[str, str]]) -> Result:
+def _run_portable(argv: list[str], cwd: str | None, timeout: float,
+                  env: dict[str, str] | None) -> Result:
     """Without fork and wait4 (Windows): wall time only, measured from here."""
     started = time.perf_counter()
     try:

@@ -53,9 +53,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -99,7 +100,7 @@ class Check:
     name: str
     measured: str
     target: str
-    passed: Optional[bool]
+    passed: bool | None
     """None: could not be measured (the report says why)."""
     note: str = ""
 
@@ -110,12 +111,12 @@ class Results:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def check(self, section: str, name: str, measured: str, target: str,
-              passed: Optional[bool], note: str = "") -> str:
+              passed: bool | None, note: str = "") -> str:
         self.checks.append(Check(section, name, measured, target, passed, note))
         return verdict(passed)
 
 
-def verdict(passed: Optional[bool]) -> str:
+def verdict(passed: bool | None) -> str:
     return {True: "PASS", False: "**FAIL**", None: "n/a"}[passed]
 
 
@@ -149,7 +150,7 @@ def secs(seconds: float) -> str:
     return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.1f} s"
 
 
-def mib(kib: Optional[float]) -> str:
+def mib(kib: float | None) -> str:
     return "n/a" if kib is None else f"{kib / 1024:.1f} MiB"
 
 
@@ -199,7 +200,7 @@ def memory_total() -> str:
     return "unknown"
 
 
-def version_of(dist: str) -> Optional[str]:
+def version_of(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -275,7 +276,7 @@ def cnnshape_origin() -> str:
             f"git {git_revision()}")
 
 
-def header(settings: Settings, command_note: str, rss_floor: Optional[int]) -> None:
+def header(settings: Settings, command_note: str, rss_floor: int | None) -> None:
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
@@ -311,7 +312,7 @@ def header(settings: Settings, command_note: str, rss_floor: Optional[int]) -> N
 # 1. CLI start against the floor of the stack
 # --------------------------------------------------------------------------------------------
 
-def _json_params(stdout: str) -> Optional[str]:
+def _json_params(stdout: str) -> str | None:
     try:
         params = json.loads(stdout)["totals"]["params"]
     except (ValueError, KeyError, TypeError) as error:
@@ -319,18 +320,18 @@ def _json_params(stdout: str) -> Optional[str]:
     return None if params == RESNET50_PARAMS else f"JSON report says {params:,} params"
 
 
-def _table_params(stdout: str) -> Optional[str]:
+def _table_params(stdout: str) -> str | None:
     return None if f"{RESNET50_PARAMS:,}" in stdout else f"table lacks {RESNET50_PARAMS:,}"
 
 
-def _version(stdout: str) -> Optional[str]:
+def _version(stdout: str) -> str | None:
     return None if "cnnshape" in stdout and "version" in stdout else \
         f"unexpected output {stdout.strip()[:80]!r}"
 
 
 def bench_startup(settings: Settings, results: Results, cnnshape: list[str]) -> None:
     py = sys.executable
-    pairs: list[tuple[str, list[str], Callable[[str], Optional[str]], str, list[str], float]] = [
+    pairs: list[tuple[str, list[str], Callable[[str], str | None], str, list[str], float]] = [
         ("table --format json", [*cnnshape, "table", RESNET50, "--format", "json"], _json_params,
          "import click, pydantic", [py, "-c", "import click, pydantic"], 1.5),
         ("table (rich, stdout a pipe)", [*cnnshape, "table", RESNET50], _table_params,
@@ -380,7 +381,7 @@ def bench_startup(settings: Settings, results: Results, cnnshape: list[str]) -> 
             if res.max_rss_kib is not None:
                 rss[tuple(cmd)].append(res.max_rss_kib)
 
-    def med(cmd: list[str]) -> Optional[float]:
+    def med(cmd: list[str]) -> float | None:
         values = times[tuple(cmd)]
         return median(values) if values and tuple(cmd) not in problems else None
 
@@ -524,7 +525,7 @@ def bench_torchinfo(settings: Settings, results: Results, cnnshape: list[str]) -
          mib(peak["cnnshape"])],
     ]
     lean_text = "n/a"
-    lean_ok: Optional[bool] = None
+    lean_ok: bool | None = None
     if peak["torchinfo"] and peak["cnnshape"]:
         lean = peak["torchinfo"] / peak["cnnshape"]
         lean_text, lean_ok = f"{lean:.1f}x leaner", lean >= 10
@@ -590,7 +591,7 @@ def bench_scaling(settings: Settings, results: Results) -> None:
     out()
     progress("scaling: first call (imports, one-time setup)")
     first = timed(cnnshape.analyze, _synth.sequential(3))
-    cases: list[tuple[str, Callable[[], dict[str, Any]], int, Optional[float]]] = [
+    cases: list[tuple[str, Callable[[], dict[str, Any]], int, float | None]] = [
         ("sequential, 1k layers", lambda: _synth.sequential(1_000),
          settings.repeats(7, 3), None),
         ("sequential, 10k layers", lambda: _synth.sequential(10_000),
@@ -673,7 +674,7 @@ def bench_reference(settings: Settings, results: Results) -> None:
     progress("reference: warm-up")
     run(_synth.single([4, 4, 2], {"type": "conv", "filters": 2, "kernel": 3}))
 
-    headline: list[tuple[str, Union[str, _synth.Spec], int]] = [
+    headline: list[tuple[str, str | _synth.Spec, int]] = [
         ("`specs/lenet.json`", str(REPO / "specs" / "lenet.json"), settings.repeats(5, 3)),
         ("conv 64 filters 3x3 padding 1 on 56x56x64", _synth.CONV64_56, settings.repeats(3, 1)),
     ]
@@ -747,7 +748,7 @@ def summary(results: Results, elapsed: float) -> None:
         f". The benchmark took {elapsed:.0f} s; load average at the end {load}.")
 
 
-def parse_args(argv: Optional[Sequence[str]]) -> tuple[Settings, argparse.Namespace]:
+def parse_args(argv: Sequence[str] | None) -> tuple[Settings, argparse.Namespace]:
     parser = argparse.ArgumentParser(
         description="Benchmark cnnshape; prints a Markdown report on stdout.",
         epilog=f"Sections: {', '.join(SECTIONS)}.")
@@ -798,7 +799,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> tuple[Settings, argparse.Namesp
     return settings, args
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     settings, args = parse_args(argv)
     results = Results()

@@ -32,7 +32,7 @@ import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-from typing import Any, Optional  # noqa: E402
+from typing import Any  # noqa: E402
 
 EXPECTED_PARAMS = 25_557_032
 """torchvision's documented num_params for resnet50 (IMAGENET1K_V1 / V2)."""
@@ -64,7 +64,7 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: Optional[nn.Module] = None) -> None:
+                 downsample: nn.Module | None = None) -> None:
         super().__init__()
         width = planes
         self.conv1 = conv1x1(inplanes, width)
@@ -130,7 +130,7 @@ def resnet50() -> ResNet:
 PLAIN = "plain torch.nn rebuild"
 
 
-def import_torchvision() -> tuple[Any, Optional[str]]:
+def import_torchvision() -> tuple[Any, str | None]:
     """(the torchvision module or None, why it is not used or None)."""
     if importlib.util.find_spec("torchvision") is None:
         return None, None
@@ -152,7 +152,7 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--check", action="store_true", help="print the parameter count as JSON")

@@ -13,8 +13,8 @@ import importlib.abc
 import importlib.machinery
 import sys
 import warnings
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Optional, Sequence
 
 MOVED: dict[str, str] = {
     "errors": "core.errors", "model": "core.model", "fields": "core.fields",
@@ -59,8 +59,8 @@ class _Finder(importlib.abc.MetaPathFinder):
     def __init__(self, package: str) -> None:
         self.package = package
 
-    def find_spec(self, fullname: str, path: Optional[Sequence[str]] = None,
-                  target: Optional[ModuleType] = None) -> Optional[importlib.machinery.ModuleSpec]:
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         prefix = self.package + "."
         if not fullname.startswith(prefix):
             return None

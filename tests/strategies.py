@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -111,12 +112,12 @@ class Oracle:
         self.suffix = ""
         self.output = shape
         self.rows: list[Any] = [shape]
-        self.names: list[tuple[Optional[str], list[str]]] = [("input", [])]
+        self.names: list[tuple[str | None, list[str]]] = [("input", [])]
         """Per row: its full name (None when unnamed: the spec auto-names it) and the full
         names it reads (``from``, merge inputs)."""
         self.merges: list[tuple[dict, list[tuple[int, ...]]]] = []  # (merge, its input shapes)
 
-    def clone(self) -> "Oracle":
+    def clone(self) -> Oracle:
         other = Oracle.__new__(Oracle)
         other.outputs = dict(self.outputs)
         other.scopes = [(suffix, set(produced)) for suffix, produced in self.scopes]
@@ -401,7 +402,7 @@ def maybe(draw: Any, layer: dict, field: str, value: Any, default: Any) -> None:
 
 
 def conv_layer(draw: Any, shape: tuple[int, ...], *, same: bool = False,
-               stride: Optional[int] = None, filters: Optional[int] = None) -> dict:
+               stride: int | None = None, filters: int | None = None) -> dict:
     nd, c = len(shape) - 1, shape[-1]
     dims = shape[:-1]
     groups = draw(st.sampled_from(divisors(c)))
@@ -480,7 +481,7 @@ def conv_transpose_layer(draw: Any, shape: tuple[int, ...]) -> dict:
     return layer
 
 
-def pool_layer(draw: Any, shape: tuple[int, ...], *, same_stride: Optional[int] = None) -> dict:
+def pool_layer(draw: Any, shape: tuple[int, ...], *, same_stride: int | None = None) -> dict:
     dims = shape[:-1]
     layer: dict = {"type": "pool"}
     maybe(draw, layer, "mode", draw(st.sampled_from(["max", "avg"])), "max")
@@ -516,7 +517,7 @@ SPATIAL_KINDS = ["conv"] * 4 + ["conv_transpose"] * 2 + ["pool"] * 3 + [
 FLAT_KINDS = ["batchnorm", "layernorm", "scale", "activation", "dropout", "dense"]
 
 
-def leaf_layer(draw: Any, shape: tuple[int, ...], kinds: Optional[list[str]] = None) -> dict:
+def leaf_layer(draw: Any, shape: tuple[int, ...], kinds: list[str] | None = None) -> dict:
     """A layer of a random leaf kind that is valid on ``shape`` (kinds: restrict them)."""
     nd = len(shape) - 1
     dims = shape[:-1]
@@ -599,7 +600,7 @@ class Builder:
     def __init__(self, draw: Any, shape: tuple[int, ...]) -> None:
         self.draw = draw
         self.state = Oracle(shape)
-        self.here: tuple[tuple[int, ...], Optional[str]] = (shape, "input")
+        self.here: tuple[tuple[int, ...], str | None] = (shape, "input")
         self.count = 0
 
     # -- plumbing
@@ -637,11 +638,11 @@ class Builder:
         return found
 
     def pick(self, accept: Callable[[tuple[int, ...]], bool] = lambda s: True
-             ) -> Optional[tuple[str, tuple[int, ...]]]:
+             ) -> tuple[str, tuple[int, ...]] | None:
         options = self.readable(accept)
         return self.draw(st.sampled_from(options)) if options else None
 
-    def push(self, layers: list, layer: dict, start: Optional[Oracle] = None) -> bool:
+    def push(self, layers: list, layer: dict, start: Oracle | None = None) -> bool:
         """Walk ``layer`` from ``here`` (and the state ``start``, default the live one);
         keep it if it is valid and every shape it produces is small."""
         trial = (start or self.state).clone()
@@ -657,7 +658,7 @@ class Builder:
         self.here = (out, layer.get("name"))
         return True
 
-    def name_here(self, layers: list) -> Optional[str]:
+    def name_here(self, layers: list) -> str | None:
         """A name for the current value: its own, or that of a named identity layer."""
         if self.here[1] is None:
             self.push(layers, self.maybe_name(leaf_layer(self.draw, self.shape,
@@ -665,7 +666,7 @@ class Builder:
         return self.here[1]
 
     def source(self, layers: list, accept: Callable[[tuple[int, ...]], bool]
-               ) -> Optional[tuple[str, tuple[int, ...], bool]]:
+               ) -> tuple[str, tuple[int, ...], bool] | None:
         """A name to branch from: usually the current value, else any readable name.
         Returns (name, shape, whether it is the current value) or None."""
         if self.draw(st.integers(0, 2)) and accept(self.shape):
@@ -766,7 +767,7 @@ class Builder:
 
     # -- composites
 
-    def composite(self, layers: list, depth: int, stride: Optional[int] = None) -> None:
+    def composite(self, layers: list, depth: int, stride: int | None = None) -> None:
         draw = self.draw
         snapshot, outer = self.state.clone(), self.here
         kind = draw(st.sampled_from(COMPOSITES))
@@ -904,7 +905,7 @@ class Builder:
         self.push(layers, self.maybe_name({"type": "merge", "mode": "multiply",
                                            "inputs": inputs}))
 
-    def branch(self, layers: list, preserve: bool, mode: Optional[str] = None) -> None:
+    def branch(self, layers: list, preserve: bool, mode: str | None = None) -> None:
         """A named layer A, a branch from it to B, then merge [A, B, ...]: a skip connection
         (add or multiply, same shape), a concat (same spatial size) or, with crop, U-Net's
         concat of a larger encoder map with a smaller decoder map."""

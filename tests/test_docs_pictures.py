@@ -3,15 +3,15 @@ the same bytes (the drawings are deterministic)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from cnnshape.render.charts import chart_svg
 from cnnshape.render.diagram import graph_svg
-from cnnshape.render.volume import volume_svg
 from cnnshape.render.report import report_html
+from cnnshape.render.volume import volume_svg
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,16 +14,15 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
 import cnnshape
 from cnnshape.engine.analysis import Row, analyze
-from cnnshape.render.diagram import graph_svg
 from cnnshape.engine.topology import build
+from cnnshape.render.diagram import graph_svg
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 ALL_SPECS = sorted(p.name for p in SPECS.glob("*.json"))
@@ -111,7 +110,7 @@ def _path(d: str) -> list[tuple[str, list[tuple[float, float]]]]:
     return pieces
 
 
-def attr(element: Optional[ET.Element], name: str) -> str:
+def attr(element: ET.Element | None, name: str) -> str:
     assert element is not None
     value = element.get(name)
     assert value is not None, name
@@ -164,17 +163,17 @@ def parse(text: str) -> Drawing:
     return Drawing(root, width, height, nodes, links)
 
 
-@lru_cache(maxsize=None)
-def drawn(spec: str, depth: Optional[int]) -> Drawing:
+@cache
+def drawn(spec: str, depth: int | None) -> Drawing:
     return parse(graph_svg(SPECS / spec, depth=depth))
 
 
-@lru_cache(maxsize=None)
+@cache
 def rows(spec: str) -> list[Row]:
     return analyze(SPECS / spec).rows
 
 
-def expected_names(rows: list[Row], depth: Optional[int]) -> list[str]:
+def expected_names(rows: list[Row], depth: int | None) -> list[str]:
     """What the diagram must show: every row the table shows at ``depth``, except that a
     composite is a node only when folded (at the depth limit); an unfolded residual or
     concat adds its join node, named after the block."""
@@ -231,7 +230,7 @@ DEPTHS = (1, 2, None)
 
 @pytest.mark.parametrize("spec", ALL_SPECS)
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_valid_svg_with_the_rows_of_the_table(spec: str, depth: Optional[int]) -> None:
+def test_valid_svg_with_the_rows_of_the_table(spec: str, depth: int | None) -> None:
     drawing = drawn(spec, depth)
     names = Counter(shape.name for shape in drawing.nodes.values())
     assert names == Counter(expected_names(rows(spec), depth))
@@ -268,13 +267,13 @@ def assert_no_overlap(drawing: Drawing) -> None:
 @pytest.mark.parametrize("spec", ALL_SPECS)
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_edges_start_and_end_on_their_nodes_and_go_down(spec: str,
-                                                        depth: Optional[int]) -> None:
+                                                        depth: int | None) -> None:
     assert_edges_on_their_nodes_going_down(drawn(spec, depth))
 
 
 @pytest.mark.parametrize("spec", ALL_SPECS)
 @pytest.mark.parametrize("depth", DEPTHS)
-def test_no_two_nodes_overlap(spec: str, depth: Optional[int]) -> None:
+def test_no_two_nodes_overlap(spec: str, depth: int | None) -> None:
     assert_no_overlap(drawn(spec, depth))
 
 
@@ -531,7 +530,7 @@ ODD_GRAPH = {"input": [8, 8, 2], "layers": [
 
 
 @pytest.mark.parametrize("depth", (1, 2, 3, None))
-def test_odd_graphs_draw_cleanly(depth: Optional[int]) -> None:
+def test_odd_graphs_draw_cleanly(depth: int | None) -> None:
     """The same input twice, blocks that are all identity, a `from` back to the input, a
     six-way merge, nested repeats reading a layer outside them."""
     drawing = parse(graph_svg(ODD_GRAPH, depth=depth))

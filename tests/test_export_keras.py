@@ -21,8 +21,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -32,9 +33,10 @@ np = pytest.importorskip("numpy", reason="keras needs numpy")
 if int(keras.__version__.split(".")[0]) < 3:
     pytest.skip("the exporter writes Keras 3 code", allow_module_level=True)
 
+from recording import Recording  # noqa: E402
+
 import cnnshape  # noqa: E402
 from cnnshape.frameworks.keras.exporter import keras_source, to_keras  # noqa: E402
-from recording import Recording  # noqa: E402
 
 layers = keras.layers
 pytestmark = [pytest.mark.keras, pytest.mark.filterwarnings(  # Keras's torch backend, numpy 2

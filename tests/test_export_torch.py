@@ -19,20 +19,27 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch", reason="the PyTorch exporter's tests need torch")
 nn = torch.nn
 
+from recording import Recording  # noqa: E402
+
 import cnnshape  # noqa: E402
 from cnnshape.frameworks.common import emit  # noqa: E402
 from cnnshape.frameworks.torch.exporter import (  # noqa: E402
-    RESERVED, TorchBackend, to_torch, torch_code, torch_source)
+    RESERVED,
+    TorchBackend,
+    to_torch,
+    torch_code,
+    torch_source,
+)
 from cnnshape.layers import KINDS  # noqa: E402
-from recording import Recording  # noqa: E402
 
 SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.json"))
 TOL = dict(rtol=1e-8, atol=1e-8)

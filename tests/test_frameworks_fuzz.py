@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from hypothesis import assume, given
-
 from strategies import fuzz_settings, networks
 
 torch = pytest.importorskip("torch", reason="the round trip needs PyTorch")

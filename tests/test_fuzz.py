@@ -30,21 +30,29 @@ import json
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import (
+    COMPOSITES,
+    TYPES,
+    features,
+    fuzz_settings,
+    json_documents,
+    mutated_specs,
+    networks,
+    run_oracle,
+)
 
 import cnnshape
 from cnnshape import SpecError
-from cnnshape.render import text as render
 from cnnshape.cli.app import main
 from cnnshape.engine.reference import DEFAULT_BUDGET
-from strategies import (COMPOSITES, TYPES, features, fuzz_settings, json_documents,
-                        mutated_specs, networks, run_oracle)
+from cnnshape.render import text as render
 
 SMALL_BUDGET = 20_000
 """verify's MAC budget in the robustness properties: a huge (mutated) network is refused or
@@ -201,7 +209,7 @@ def test_cli_reads_any_document_from_stdin(document: Any) -> None:
 # ---------------------------------------------------------------- the library
 
 def analyze_or_problems(source: Any, where: tuple[str, ...] = ("<spec>",)
-                        ) -> tuple[Optional[cnnshape.Report], Optional[list[str]]]:
+                        ) -> tuple[cnnshape.Report | None, list[str] | None]:
     """The report, or the SpecError's lines (checked: each starts with one of ``where``);
     any other exception propagates."""
     try:

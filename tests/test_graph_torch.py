@@ -34,13 +34,22 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
+from recording import Recording  # noqa: E402
+from test_torch_agreement import (  # noqa: E402
+    DTYPE,
+    TOL,
+    cl,
+    load_conv_weights,
+    load_transpose_weights,
+    n_params,
+    nested,
+    to_torch,
+    torch_input,
+)
+from torch_macs import hooked_macs  # noqa: E402
+
 import cnnshape  # noqa: E402
 from cnnshape.cli.app import main  # noqa: E402
-from recording import Recording  # noqa: E402
-from torch_macs import hooked_macs  # noqa: E402
-from test_torch_agreement import (  # noqa: E402
-    DTYPE, TOL, cl, load_conv_weights, load_transpose_weights, n_params, nested, to_torch,
-    torch_input)
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BATCH = 2

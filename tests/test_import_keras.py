@@ -24,8 +24,9 @@ import gzip
 import importlib.util
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import pytest
 
@@ -265,7 +266,7 @@ def test_spec_loads_and_verifies() -> None:
 # ---------------------------------------------------------------- refusals, no Keras
 
 def chain(*layers: tuple[str, dict[str, Any]], shape: tuple[int, ...] = (8, 8, 4),
-          extra: Optional[dict[str, Any]] = None) -> str:
+          extra: dict[str, Any] | None = None) -> str:
     """A functional model in the Keras 2 layout: input "x", then each (class, config)
     reading the layer before it; the last is the output."""
     entries: list[dict[str, Any]] = [{

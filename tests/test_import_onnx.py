@@ -42,7 +42,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -541,8 +541,8 @@ def test_channels_last_block() -> None:
 # ---------------------------------------------------------------- graphs written with onnx.helper
 
 def graph_model(nodes: list[Any], shape: list[Any], output: str,
-                weights: Optional[dict[str, list[int]]] = None, opset: int = 17,
-                input_name: str = "x", values: Optional[dict[str, Any]] = None) -> Any:
+                weights: dict[str, list[int]] | None = None, opset: int = 17,
+                input_name: str = "x", values: dict[str, Any] | None = None) -> Any:
     """A one-input, one-output model; weights are random initializers of those shapes,
     ``values`` initializers with given contents."""
     rng = np.random.default_rng(0)
@@ -558,7 +558,7 @@ def graph_model(nodes: list[Any], shape: list[Any], output: str,
     return model
 
 
-def runtime_shape(model: Any, shape: list[int]) -> Optional[list[int]]:
+def runtime_shape(model: Any, shape: list[int]) -> list[int] | None:
     """The output shape onnxruntime computes, channels-last without batch; None without it."""
     try:
         import onnxruntime
@@ -775,8 +775,8 @@ def test_average_pool_without_the_padding() -> None:
 
 # ---------------------------------------------------------------- one-line errors
 
-def conv_then(node: Any, extra: Optional[dict[str, list[int]]] = None, opset: int = 17,
-              values: Optional[dict[str, Any]] = None, out: str = "y") -> Any:
+def conv_then(node: Any, extra: dict[str, list[int]] | None = None, opset: int = 17,
+              values: dict[str, Any] | None = None, out: str = "y") -> Any:
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], name="stem"),
              node]
     return graph_model(nodes, [1, 3, 8, 8], out, {"w": [4, 3, 3, 3], **(extra or {})},

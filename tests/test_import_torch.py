@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch", reason="from_torch needs PyTorch (pip install torch==2.13.0)")
-from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+from torch_macs import total_macs  # noqa: E402
 
 import cnnshape  # noqa: E402
 from cnnshape.core.errors import SpecError  # noqa: E402
 from cnnshape.frameworks.torch.importer import from_torch  # noqa: E402
-from torch_macs import total_macs  # noqa: E402
 
 SPECS = sorted(Path(__file__).resolve().parent.parent.joinpath("specs").glob("*.json"))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import cnnshape
 from click.testing import CliRunner
 
+import cnnshape
 from cnnshape.cli.app import main
 
 LENET_TENSORS = [32 * 32 * 3, 28 * 28 * 8, 14 * 14 * 8, 10 * 10 * 16, 5 * 5 * 16, 400, 120, 84, 10]

@@ -14,12 +14,21 @@ import json
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import (
+    Invalid,
+    all_layers,
+    expected_output,
+    expected_rows,
+    fuzz_settings,
+    json_values,
+    networks,
+    numeric_sites,
+    tame,
+)
 
 import cnnshape
 import cnnshape.engine.reference
 from cnnshape import SpecError
-from strategies import (Invalid, all_layers, expected_output, expected_rows, fuzz_settings,
-                        json_values, networks, numeric_sites, tame)
 
 SETTINGS = fuzz_settings(200)
 

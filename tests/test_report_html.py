@@ -14,16 +14,17 @@ import re
 import sys
 import time
 import types
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import pytest
 
 from cnnshape.engine.analysis import analyze
 from cnnshape.engine.memory import lines as memory_lines
-from cnnshape.render.text import summary_lines
 from cnnshape.render.report import graph_depth, inline_svg, report_html
+from cnnshape.render.text import summary_lines
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LENET = str(SPECS / "lenet.json")
@@ -41,18 +42,18 @@ class Page(HTMLParser):
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, Optional[str]]]] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.texts: dict[str, list[str]] = {}
-        self.rows: dict[str, list[list[tuple[str, dict[str, Optional[str]]]]]] = {}
-        self._open: list[tuple[str, Optional[str]]] = []
+        self.rows: dict[str, list[list[tuple[str, dict[str, str | None]]]]] = {}
+        self._open: list[tuple[str, str | None]] = []
         self._table: list[str] = []
-        self._cell: Optional[list[Any]] = None
+        self._cell: list[Any] | None = None
         self.mismatched: list[str] = []
         """End tags that do not close the innermost open element (none in a tidy page)."""
         self.feed(text)
         self.close()
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         self.tags.append((tag, attributes))
         if tag == "table":
@@ -65,7 +66,7 @@ class Page(HTMLParser):
         if tag not in self.VOID:
             self._open.append((tag, attributes.get("id")))
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, Optional[str]]]) -> None:
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
 
     def handle_endtag(self, tag: str) -> None:
@@ -103,7 +104,7 @@ def lenet_html() -> str:
     return report_html(LENET)
 
 
-def body_rows(page: Page, table: str) -> list[list[tuple[str, dict[str, Optional[str]]]]]:
+def body_rows(page: Page, table: str) -> list[list[tuple[str, dict[str, str | None]]]]:
     """Rows of a table with data cells only (header and footer rows have <th> or no sort)."""
     return [row for row in page.rows[table]
             if row and all("data-sort" in attrs for _, attrs in row)]
@@ -300,7 +301,7 @@ def fake_drawings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         calls.append(("volume", None))
         return '<svg width="1" height="1"><text>VOLUME-DRAWING</text></svg>'
 
-    def graph_svg(source: Any, *, depth: Optional[int] = None) -> str:
+    def graph_svg(source: Any, *, depth: int | None = None) -> str:
         calls.append(("graph", depth))
         return '<svg width="1" height="1"><text>GRAPH-DRAWING</text></svg>'
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from cnnshape.render.charts import chart_svg
 from cnnshape.render.diagram import graph_svg
-from cnnshape.render.volume import volume_svg
 from cnnshape.render.svg import Svg, clean
+from cnnshape.render.volume import volume_svg
 
 SPEC = {"name": "bell\x07net", "input": [8, 8, 3], "layers": [
     {"type": "conv", "name": "a\x07b<&>\"", "filters": 2, "kernel": 3},

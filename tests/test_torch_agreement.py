@@ -24,8 +24,9 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
-import cnnshape  # noqa: E402
 from torch_macs import total_macs  # noqa: E402
+
+import cnnshape  # noqa: E402
 
 BATCH = 2
 DTYPE = torch.float64

@@ -7,7 +7,8 @@ Only click loads at start; each command imports what it uses, so `--version` and
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -74,8 +75,8 @@ def main() -> None:
 @click.option("--chart", is_flag=True, help="After the table, bars of each layer's activation "
               "size and parameters (log scale when the range needs it).")
 @_spec_errors
-def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype: str,
-          columns: Optional[str], units: str, layout: str, chart: bool) -> None:
+def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: str,
+          columns: str | None, units: str, layout: str, chart: bool) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
@@ -88,8 +89,8 @@ def table(spec: str, fmt: str, depth: Optional[int], rf: bool, batch: int, dtype
       cnnshape table specs/resnet50.json --batch 32 --dtype float16
       cnnshape table specs/resnet50.json --columns layer,shape,params,flops --units human
     """
-    from cnnshape.render import text as render
     from cnnshape.engine.analysis import analyze
+    from cnnshape.render import text as render
     from cnnshape.spec.loader import load
 
     chosen: tuple[str, ...] = render.DEFAULT_COLUMNS
@@ -164,7 +165,7 @@ def _padding(ctx: click.Context, param: click.Parameter, value: str) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @_spec_errors
-def compare_dense(spec: Optional[str], input_shape: tuple[int, ...], filters: int, kernel: int,
+def compare_dense(spec: str | None, input_shape: tuple[int, ...], filters: int, kernel: int,
                   stride: int, padding: Any, fmt: str) -> None:
     """Conv layers against the dense layer doing the same mapping.
 
@@ -210,7 +211,7 @@ def compare_dense(spec: Optional[str], input_shape: tuple[int, ...], filters: in
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @_spec_errors
-def verify(spec: str, budget: Optional[int], seed: int, fmt: str) -> None:
+def verify(spec: str, budget: int | None, seed: int, fmt: str) -> None:
     """Run the pure-Python reference forward pass and compare every layer's shape.
 
     Exit code 1 when a shape the pass produced differs from the calculator's.
@@ -304,7 +305,7 @@ def schema() -> None:
 @click.option("-o", "--output", default=None, metavar="FILE",
               help="Write the Python module here (written whole, or not at all); default: stdout.")
 @_spec_errors
-def export(spec: str, framework: str, output: Optional[str]) -> None:
+def export(spec: str, framework: str, output: str | None) -> None:
     """Write SPEC as a runnable PyTorch module or Keras model.
 
     \b
@@ -339,8 +340,8 @@ def export(spec: str, framework: str, output: Optional[str]) -> None:
                    "e.g. 1x3x224x224.")
 @click.option("--name", default=None, help="The spec's name (default: the model's).")
 @_spec_errors
-def import_(model: str, output: Optional[str], input_shape: Optional[str],
-            name: Optional[str]) -> None:
+def import_(model: str, output: str | None, input_shape: str | None,
+            name: str | None) -> None:
     """Write the spec of MODEL: an ONNX file, Keras model JSON or .keras file, or a PyTorch
     module given as package.module:attribute (a module, a class or a function building one).
 
@@ -370,7 +371,7 @@ def import_(model: str, output: Optional[str], input_shape: Optional[str],
                    f"{report.totals.params:,} parameters, {report.totals.macs:,} MACs", err=True)
 
 
-def _import_torch(target: str, input_shape: Optional[str], name: Optional[str]) -> Any:
+def _import_torch(target: str, input_shape: str | None, name: str | None) -> Any:
     """``package.module:attribute`` -> a module (calling a class or builder with no arguments)."""
     import importlib
 
@@ -407,7 +408,7 @@ def _import_torch(target: str, input_shape: Optional[str], name: Optional[str]) 
     return from_torch(value, shape, name=name or attribute.rsplit(".", 1)[-1])
 
 
-def _write_picture(svg: str, output: Optional[str]) -> None:
+def _write_picture(svg: str, output: str | None) -> None:
     """SVG to stdout or a file; a .png file through cairosvg (the optional [png] extra)."""
     from cnnshape.frameworks.common.files import write_whole
 
@@ -442,8 +443,8 @@ def _write_picture(svg: str, output: Optional[str]) -> None:
 @click.option("--max-layers", type=click.IntRange(min=1), default=None,
               help="Volume style: draw at most this many layers.")
 @_spec_errors
-def draw(spec: str, output: Optional[str], style: str, depth: Optional[int], scale: str,
-         max_layers: Optional[int]) -> None:
+def draw(spec: str, output: str | None, style: str, depth: int | None, scale: str,
+         max_layers: int | None) -> None:
     """Draw SPEC's architecture as a self-contained SVG (or PNG).
 
     \b
@@ -478,7 +479,7 @@ def draw(spec: str, output: Optional[str], style: str, depth: Optional[int], sca
               help="Force the scale (default: log where the largest value is over 100 times "
                    "the smallest).")
 @_spec_errors
-def chart(spec: str, output: Optional[str], metric: str, log: Optional[bool]) -> None:
+def chart(spec: str, output: str | None, metric: str, log: bool | None) -> None:
     """Bar charts of each layer's activation size and parameters.
 
     \b

@@ -8,7 +8,8 @@ or a list with one int each.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
@@ -27,8 +28,8 @@ def integer(minimum: int = 1, *, default: Any = REQUIRED, description: str = "")
                  description=description)
 
 
-def number(*, ge: Optional[float] = None, gt: Optional[float] = None,
-           le: Optional[float] = None, lt: Optional[float] = None, default: Any = REQUIRED,
+def number(*, ge: float | None = None, gt: float | None = None,
+           le: float | None = None, lt: float | None = None, default: Any = REQUIRED,
            description: str = "") -> Any:
     return Field(cs.float_schema(strict=True, ge=ge, gt=gt, le=le, lt=lt), default=default,
                  description=description)
@@ -38,7 +39,7 @@ def flag(default: bool, description: str = "") -> Any:
     return Field(cs.bool_schema(strict=True), default=default, description=description)
 
 
-def text(description: str = "", alias: Optional[str] = None) -> Any:
+def text(description: str = "", alias: str | None = None) -> Any:
     """Optional, non-empty text."""
     return Field(cs.nullable_schema(cs.str_schema(strict=True, min_length=1)), default=None,
                  description=description, alias=alias)
@@ -85,7 +86,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _spatial_check(minimum: int, words: tuple[str, ...]) -> Any:
-    def check(value: Any) -> Union[Spatial, str]:
+    def check(value: Any) -> Spatial | str:
         if isinstance(value, str) and value in words:
             return value
         if _is_int(value):

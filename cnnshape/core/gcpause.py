@@ -8,8 +8,8 @@ faster than the layer count (18x from 10k to 100k layers, 11x without them).
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

@@ -9,7 +9,7 @@ keeps `cnnshape` starting in a few milliseconds beyond importing pydantic itself
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic_core import SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
@@ -21,18 +21,18 @@ M = TypeVar("M", bound="Model")
 class Field:
     """One field: its core schema, default, description, JSON name and JSON Schema."""
 
-    __slots__ = ("schema", "default", "factory", "description", "alias", "json", "_validator")
+    __slots__ = ("_validator", "alias", "default", "description", "factory", "json", "schema")
 
     def __init__(self, schema: cs.CoreSchema, *, default: Any = REQUIRED,
-                 factory: Optional[Any] = None, description: str = "",
-                 alias: Optional[str] = None, json: Optional[dict[str, Any]] = None) -> None:
+                 factory: Any | None = None, description: str = "",
+                 alias: str | None = None, json: dict[str, Any] | None = None) -> None:
         self.schema = schema
         self.default = default
         self.factory = factory
         self.description = description
         self.alias = alias
         self.json = json
-        self._validator: Optional[SchemaValidator] = None
+        self._validator: SchemaValidator | None = None
 
     def check(self, value: Any) -> Any:
         """One value, validated as the field would validate it in a spec."""
@@ -59,10 +59,10 @@ class Model:
     """Fields declared once; ``validate`` checks a JSON object and builds an instance."""
 
     fields: ClassVar[dict[str, Field]] = {}
-    tag: ClassVar[Optional[str]] = None
+    tag: ClassVar[str | None] = None
     """The ``"type"`` a layer kind answers to; None for the top-level spec."""
 
-    _validator: ClassVar[Optional[SchemaValidator]] = None
+    _validator: ClassVar[SchemaValidator | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -127,4 +127,4 @@ class Model:
     __hash__ = None  # type: ignore[assignment]
 
 
-__all__ = ["Field", "Model", "REQUIRED", "ValidationError"]
+__all__ = ["REQUIRED", "Field", "Model", "ValidationError"]

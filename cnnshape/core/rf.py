@@ -9,10 +9,10 @@ fractions: transposed convolutions and upsampling make the jump fractional.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence, Union
+from typing import Any, Union
 
 Number = Union[int, Fraction]
 """Exact: ints while everything is whole (most networks), fractions where needed."""
@@ -38,11 +38,11 @@ class RF(Mapping[str, Any]):
     """False where merged paths disagree on centres or jumps."""
 
     @staticmethod
-    def of_input(dims: int) -> "RF":
+    def of_input(dims: int) -> RF:
         return RF((1,) * dims, (1,) * dims, (0,) * dims)
 
     def window(self, kernel: Sequence[int], stride: Sequence[Any], before: Sequence[int],
-               dilation: Sequence[int]) -> "RF":
+               dilation: Sequence[int]) -> RF:
         """A sliding window (conv, pool): r + (k_eff-1)j, j*s, start + ((k_eff-1)/2 - p)j."""
         if self.whole:
             return self
@@ -56,7 +56,7 @@ class RF(Mapping[str, Any]):
         return RF(tuple(size), tuple(jump), tuple(start), aligned=self.aligned)
 
     def transposed(self, kernel: Sequence[int], stride: Sequence[int], crop: Sequence[int],
-                   dilation: Sequence[int]) -> "RF":
+                   dilation: Sequence[int]) -> RF:
         """A transposed conv, as a conv over the input with s-1 zeros between positions:
         the jump divides by s."""
         if self.whole:
@@ -71,7 +71,7 @@ class RF(Mapping[str, Any]):
             start.append(u + _half((2 * c - extent) * step))
         return RF(tuple(size), tuple(jump), tuple(start), aligned=self.aligned)
 
-    def shifted(self, offsets: Sequence[int]) -> "RF":
+    def shifted(self, offsets: Sequence[int]) -> RF:
         """Padding (negative offsets) or cropping moves the first unit."""
         if self.whole:
             return self
@@ -79,7 +79,7 @@ class RF(Mapping[str, Any]):
                                               zip(self.start, offsets, self.jump)),
                   aligned=self.aligned)
 
-    def upsampled(self, scale: Sequence[int]) -> "RF":
+    def upsampled(self, scale: Sequence[int]) -> RF:
         """Nearest upsampling: each output copies one input unit; the jump divides."""
         if self.whole:
             return self

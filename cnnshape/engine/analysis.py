@@ -6,19 +6,19 @@ problem in a chain of shapes stops the walk: later shapes would be guesses.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from math import prod
-from collections.abc import Mapping
-from typing import Any, Collection, Optional
+from typing import Any
 
 from cnnshape.core.errors import LayerError, SpecError
 from cnnshape.core.fields import Shape, capped_channels
-from cnnshape.layers import LayerBase
 from cnnshape.core.gcpause import paused_gc
-from cnnshape.engine.memory import DTYPES, Trace, estimate, peak_live
 from cnnshape.core.rf import RF, merge
-from cnnshape.spec.loader import Network, Source, load
+from cnnshape.engine.memory import DTYPES, Trace, estimate, peak_live
 from cnnshape.engine.walk import GraphWalker, here
+from cnnshape.layers import LayerBase
+from cnnshape.spec.loader import Network, Source, load
 
 
 @dataclass(slots=True)
@@ -71,15 +71,15 @@ class Totals:
 
 @dataclass
 class Report:
-    name: Optional[str]
-    description: Optional[str]
+    name: str | None
+    description: str | None
     source: str
     input_shape: list[int]
     output_shape: list[int]
     rows: list[Row]
     totals: Totals
     warnings: list[str]
-    channel_cap: Optional[int] = None
+    channel_cap: int | None = None
     batch: int = 1
     memory: dict[str, Any] = field(default_factory=dict)
 
@@ -99,7 +99,7 @@ class Report:
         }
 
 
-def analyze(source: Source, *, channel_cap: Optional[int] = None, batch: int = 1,
+def analyze(source: Source, *, channel_cap: int | None = None, batch: int = 1,
             dtype: str = "float32", receptive: bool = True) -> Report:
     """Shapes, parameters, MACs, receptive fields and memory of every layer.
 
@@ -123,7 +123,7 @@ def analyze(source: Source, *, channel_cap: Optional[int] = None, batch: int = 1
     return report
 
 
-def _analyze(network: Network, channel_cap: Optional[int], lean: bool = False,
+def _analyze(network: Network, channel_cap: int | None, lean: bool = False,
              receptive: bool = True) -> Report:
     input_shape = tuple(network.input)
     if channel_cap is not None:
@@ -150,7 +150,7 @@ class Walked:
     """What the calculator carries from layer to layer."""
 
     shape: Shape
-    rf: Optional[RF]
+    rf: RF | None
     tensor: int
     """Which tensor of the forward pass this is (for memory liveness)."""
 
@@ -158,7 +158,7 @@ class Walked:
 class _Calculator(GraphWalker):
     """Walks shapes through the layers, recording rows in table order."""
 
-    def __init__(self, source: str, known: Collection[str], cap: Optional[int],
+    def __init__(self, source: str, known: Collection[str], cap: int | None,
                  lean: bool = False, receptive: bool = True) -> None:
         super().__init__(known)
         self.source = source
@@ -173,7 +173,7 @@ class _Calculator(GraphWalker):
         self.sizes: list[int] = []
         self.ops: list[tuple[list[int], int]] = []
 
-    def tensor(self, size: int, inputs: Optional[list[int]] = None) -> int:
+    def tensor(self, size: int, inputs: list[int] | None = None) -> int:
         """A new tensor of ``size`` values per sample, made from ``inputs`` by the next op."""
         self.sizes.append(size)
         if inputs is not None:
@@ -255,10 +255,10 @@ class _Calculator(GraphWalker):
         return Walked(out, self._merge(values),
                       self.tensor(prod(out), [v.tensor for v in values]))
 
-    def _merge(self, values: list[Walked]) -> Optional[RF]:
+    def _merge(self, values: list[Walked]) -> RF | None:
         return merge([v.rf for v in values]) if self.receptive else None  # type: ignore[misc]
 
-    def activate(self, function: Optional[str], value: Walked) -> Walked:
+    def activate(self, function: str | None, value: Walked) -> Walked:
         return value
 
 

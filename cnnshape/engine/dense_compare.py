@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from math import prod
-from typing import Any, Optional, Union
+from typing import Any
 
 from cnnshape.engine.analysis import Row, analyze
 from cnnshape.spec.loader import Source
@@ -29,7 +29,7 @@ class Comparison:
     dense_biases: int
     reuse: int
     """Output (conv) or input (conv_transpose) positions at which each weight is used."""
-    reads: Optional[int]
+    reads: int | None
     """Input values each output value is computed from (None for conv_transpose: it varies)."""
 
     @property
@@ -52,7 +52,7 @@ class Comparison:
 
 @dataclass
 class DenseReport:
-    name: Optional[str]
+    name: str | None
     layers: list[Comparison]
 
     @property
@@ -69,7 +69,7 @@ class DenseReport:
                            "ratio": self.dense_params / self.params if self.params else None}}
 
 
-def _compare(row: Row, kernel_reads: Optional[int]) -> Comparison:
+def _compare(row: Row, kernel_reads: int | None) -> Comparison:
     inputs, outputs = prod(row.input_shape), prod(row.output_shape)
     if row.type == "conv_transpose":
         reuse, reads = prod(row.input_shape[:-1]), None
@@ -93,7 +93,7 @@ def compare_dense(source: Source) -> DenseReport:
         layer = layers[row.path]
         channels = row.input_shape[-1]
         if row.type == "dense":
-            reads: Optional[int] = channels
+            reads: int | None = channels
         else:
             kernel = layer.kernel
             dims = len(row.input_shape) - 1
@@ -104,7 +104,7 @@ def compare_dense(source: Source) -> DenseReport:
 
 
 def single_conv(input_shape: tuple[int, ...], filters: int, kernel: int, stride: int,
-                padding: Union[int, str]) -> DenseReport:
+                padding: int | str) -> DenseReport:
     """The lecture's comparison for one conv layer (default: 32x32x3, six 5x5 filters)."""
     spec = {"name": "single conv layer", "input": list(input_shape),
             "layers": [{"type": "conv", "name": "conv", "filters": filters, "kernel": kernel,

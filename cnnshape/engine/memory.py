@@ -9,8 +9,9 @@ optimizer's state. Every tensor is counted as its own buffer: no in-place reuse.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}

@@ -8,20 +8,21 @@ geometry stays exact), so large networks still verify in seconds.
 from __future__ import annotations
 
 import math
-from math import prod
 import random
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Collection, Optional
+from math import prod
+from typing import Any
 
-from cnnshape.engine.analysis import Report, analyze
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import capped_channels
+from cnnshape.core.tensor import Tensor, TooLarge, from_grid, measure, positions
+from cnnshape.engine.analysis import Report, analyze
+from cnnshape.engine.walk import GraphWalker
 from cnnshape.layers import LayerBase
 from cnnshape.layers.activation import activate
 from cnnshape.spec.loader import Network, Source, load
-from cnnshape.core.tensor import Tensor, TooLarge, from_grid, measure, positions
-from cnnshape.engine.walk import GraphWalker
 
 DEFAULT_BUDGET = 20_000_000
 """MACs the reference pass may spend before it caps channels (about two seconds)."""
@@ -36,7 +37,7 @@ class Reference(GraphWalker):
     """The tensor walker: seeded random weights, one record per layer in table order."""
 
     def __init__(self, known: Collection[str] = (), seed: int = 0,
-                 cap: Optional[int] = None, positive: bool = False) -> None:
+                 cap: int | None = None, positive: bool = False) -> None:
         super().__init__(known)
         self.cap = cap
         self.positive = positive
@@ -80,7 +81,7 @@ class Reference(GraphWalker):
             return [self.concat(list(parts), labels) for parts in zip(*values)]
         return [v for vector in values for v in vector]
 
-    def activate(self, function: Optional[str], x: Tensor) -> Tensor:
+    def activate(self, function: str | None, x: Tensor) -> Tensor:
         return activate(function, x)
 
 
@@ -108,7 +109,7 @@ class Check:
 @dataclass
 class Verification:
     checks: list[Check]
-    channel_cap: Optional[int]
+    channel_cap: int | None
     full_macs: int
     run_macs: int
     seconds: float
@@ -132,7 +133,7 @@ class Verification:
         }
 
 
-def run(source: Source, *, seed: int = 0, channel_cap: Optional[int] = None) -> Reference:
+def run(source: Source, *, seed: int = 0, channel_cap: int | None = None) -> Reference:
     """Run the reference pass; ``records`` holds every layer's measured output shape."""
     network = load(source)
     ref = Reference(network.names, seed, channel_cap)
@@ -146,7 +147,7 @@ def run(source: Source, *, seed: int = 0, channel_cap: Optional[int] = None) -> 
     return ref
 
 
-def influence(source: Source, layer: Optional[str] = None) -> list[tuple[int, int]]:
+def influence(source: Source, layer: str | None = None) -> list[tuple[int, int]]:
     """Per spatial dim, the first and last input positions that change the centre unit
     of ``layer``'s output (default: the last layer), found by running the network once
     per input position on a one-hot input, with positive weights so nothing cancels.
@@ -169,7 +170,7 @@ def influence(source: Source, layer: Optional[str] = None) -> list[tuple[int, in
             y = y[(len(y) - 1) // 2]
         return y
 
-    def one_hot(index: Optional[int]) -> Tensor:
+    def one_hot(index: int | None) -> Tensor:
         """Every position zero but the ``index``-th (row-major), which gets 1, 2, ... C."""
         flat = [[0.0] * channels for _ in range(prod(dims))]
         if index is not None:
@@ -184,7 +185,7 @@ def influence(source: Source, layer: Optional[str] = None) -> list[tuple[int, in
             for d in range(len(dims))]
 
 
-def choose_cap(network: Network, budget: int) -> tuple[Optional[int], Report]:
+def choose_cap(network: Network, budget: int) -> tuple[int | None, Report]:
     """The largest channel cap whose capped network fits the MAC budget."""
     full = analyze(network)
     if full.totals.macs <= budget:

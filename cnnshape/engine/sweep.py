@@ -12,13 +12,13 @@ import copy
 import json
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any, Optional
+from typing import Any
 
-from cnnshape.engine.analysis import _analyze
 from cnnshape.core.errors import SpecError
 from cnnshape.core.gcpause import paused_gc
-from cnnshape.engine.memory import DTYPES, estimate
 from cnnshape.core.model import Model, ValidationError
+from cnnshape.engine.analysis import _analyze
+from cnnshape.engine.memory import DTYPES, estimate
 from cnnshape.spec.loader import Network, Source, iter_layers, load
 from cnnshape.spec.loader import _message as message
 
@@ -26,12 +26,12 @@ from cnnshape.spec.loader import _message as message
 @dataclass
 class SweepRow:
     values: dict[str, Any]
-    output_shape: Optional[list[int]] = None
-    params: Optional[int] = None
-    macs: Optional[int] = None
-    peak_memory_bytes: Optional[int] = None
+    output_shape: list[int] | None = None
+    params: int | None = None
+    macs: int | None = None
+    peak_memory_bytes: int | None = None
     """Parameters plus peak live activations for inference, at the sweep's batch and dtype."""
-    error: Optional[str] = None
+    error: str | None = None
 
 
 @dataclass

@@ -16,12 +16,12 @@ explicit join node ("add" or "concat") where its branches meet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from cnnshape.engine.analysis import Row, analyze
+from cnnshape.engine.walk import GraphWalker
 from cnnshape.layers import LayerBase
 from cnnshape.spec.loader import Network, Source, load
-from cnnshape.engine.walk import GraphWalker
 
 FLOW = "flow"
 """An edge from the layer before (in a sequence, or a branch's input)."""
@@ -68,8 +68,8 @@ class Edge:
 class GraphView:
     """The network at one depth: nodes in walk order (a topological order) and edges."""
 
-    name: Optional[str]
-    depth: Optional[int]
+    name: str | None
+    depth: int | None
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
 
@@ -87,7 +87,7 @@ class GraphView:
         raise KeyError(name)
 
 
-def build(source: Source, depth: Optional[int] = None) -> GraphView:
+def build(source: Source, depth: int | None = None) -> GraphView:
     """The network's nodes and edges, composites below ``depth`` folded (None: all shown).
 
     Raises SpecError for an invalid spec (the calculator checks it first) and
@@ -112,7 +112,7 @@ an inner layer is still told apart from a read of the block's output."""
 class _Builder(GraphWalker):
     """Walks the network as the calculator does, carrying ``Out`` values."""
 
-    def __init__(self, network: Network, rows: list[Row], depth: Optional[int]) -> None:
+    def __init__(self, network: Network, rows: list[Row], depth: int | None) -> None:
         super().__init__(network.names)
         self.network = network
         self.rows = rows
@@ -120,15 +120,15 @@ class _Builder(GraphWalker):
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self._row = 0
-        self._flow: Optional[Out] = None
+        self._flow: Out | None = None
         """What the layer being visited reads when it names nothing: the previous output."""
-        self._folded: Optional[int] = None
+        self._folded: int | None = None
         """The folded node whose inside is being walked (every inner layer maps to it)."""
         self._blocks: list[tuple[LayerBase, Row]] = []
         """Unfolded composites being walked, innermost last: their joins take their rows."""
         self._fold_edges: set[tuple[int, int]] = set()
         self._tensors = 0
-        self._entries: list[tuple[Out, Optional[Out]]] = []
+        self._entries: list[tuple[Out, Out | None]] = []
         """Per unfolded composite being walked: its input, and the previous layer's
         output when the composite read its input by name (``from``), else None."""
 
@@ -152,8 +152,8 @@ class _Builder(GraphWalker):
         self._row += 1
         return row
 
-    def _node(self, row: Row, *, type_: Optional[str] = None, merge: str = "",
-              folded: bool = False, path: Optional[str] = None) -> int:
+    def _node(self, row: Row, *, type_: str | None = None, merge: str = "",
+              folded: bool = False, path: str | None = None) -> int:
         join = type_ is not None
         node = Node(len(self.nodes), row.name, type_ or row.type, "" if join else row.details,
                     tuple(row.output_shape), 0 if join else row.params,
@@ -168,7 +168,7 @@ class _Builder(GraphWalker):
     # ------------------------------------------------------------ the walk
 
     def sequence(self, layers: list[Any], value: Any, where: str,
-                 repetition: Optional[int] = None) -> Any:
+                 repetition: int | None = None) -> Any:
         """A sequence starts from its input: that is its first layer's flow, unless its
         composite read that input by name (then the first layer's edge is a skip)."""
         outer = self._flow
@@ -208,7 +208,7 @@ class _Builder(GraphWalker):
         return result
 
     def _fold(self, layer: LayerBase, row: Row, inputs: list[Out], value: Any, path: str,
-              flow: Optional[Out]) -> Out:
+              flow: Out | None) -> Out:
         """One node for the whole composite; walking its inside still resolves its names
         (to this node) and finds the layers outside it that its inside reads."""
         node = self._node(row, folded=True)
@@ -253,7 +253,7 @@ class _Builder(GraphWalker):
     def concat(self, values: list[Any], labels: list[str]) -> Any:
         return self._join("concat", values, labels)
 
-    def activate(self, function: Optional[str], value: Any) -> Any:
+    def activate(self, function: str | None, value: Any) -> Any:
         """A residual's activation after its add: noted on the add node."""
         if function and self._folded is None:
             node = self.nodes[value[0]]

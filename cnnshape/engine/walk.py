@@ -8,7 +8,8 @@ being visited (``layers[5].body[1]``), the repetition suffix of names inside a
 from __future__ import annotations
 
 import json
-from typing import Any, Collection, Optional
+from collections.abc import Collection
+from typing import Any
 
 from cnnshape.core.errors import LayerError
 from cnnshape.layers import LayerBase
@@ -33,7 +34,7 @@ class GraphWalker:
         repetition 1's "conv"."""
 
     def sequence(self, layers: list[Any], value: Any, where: str,
-                 repetition: Optional[int] = None) -> Any:
+                 repetition: int | None = None) -> Any:
         base = f"{self.path}.{where}" if self.path else where
         outer = self.suffix
         if repetition is not None:
@@ -98,7 +99,7 @@ class GraphWalker:
     def concat(self, values: list[Any], labels: list[str]) -> Any:
         raise NotImplementedError
 
-    def activate(self, function: Optional[str], value: Any) -> Any:
+    def activate(self, function: str | None, value: Any) -> Any:
         raise NotImplementedError
 
     def fail(self, where: str, problem: str) -> Exception:

@@ -22,4 +22,4 @@ BY_TYPE: dict[str, type[LayerBase]] = {kind.tag: kind for kind in KINDS}  # type
 
 TYPE_NAMES: tuple[str, ...] = tuple(BY_TYPE)
 
-__all__ = ["KINDS", "BY_TYPE", "TYPE_NAMES", "LayerBase", "Inferred", "Walker", "child_lists"]
+__all__ = ["BY_TYPE", "KINDS", "TYPE_NAMES", "Inferred", "LayerBase", "Walker", "child_lists"]

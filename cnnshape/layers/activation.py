@@ -7,7 +7,8 @@ residual, so a fused activation is computed by the same code as a standalone one
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cnnshape.core.fields import Shape, choice, number
 from cnnshape.core.tensor import Tensor, map_vectors
@@ -52,7 +53,7 @@ def _softmax(vector: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def activate(function: Optional[str], x: Tensor) -> Tensor:
+def activate(function: str | None, x: Tensor) -> Tensor:
     """Apply an activation by name; softmax normalises the last (channel) axis."""
     if function is None:
         return x
@@ -71,10 +72,10 @@ class Activation(LayerBase):
     def details(self) -> str:
         return self.function
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred(shape)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         return activate(self.function, x)
 
 
@@ -87,8 +88,8 @@ class Dropout(LayerBase):
     def details(self) -> str:
         return f"rate {self.rate:g}"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred(shape)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         return x

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, text
@@ -35,7 +35,7 @@ class Weights(Protocol):
     """What a kind's reference computation needs from the pass that runs it: seeded weights
     and the channel cap. A protocol, so the kinds do not depend on the reference pass."""
 
-    cap: Optional[int]
+    cap: int | None
     """Channel counts above this are capped to keep the pass within its MAC budget."""
 
     def weights(self, count: int, fan_in: int) -> list[float]:
@@ -47,18 +47,18 @@ class Walker(Protocol):
     """The calculator and the reference pass both walk composites through this."""
 
     def sequence(self, layers: list[Any], value: Any, where: str,
-                 repetition: Optional[int] = None) -> Any: ...
+                 repetition: int | None = None) -> Any: ...
 
     def add(self, values: list[Any], labels: list[str]) -> Any: ...
 
     def concat(self, values: list[Any], labels: list[str]) -> Any: ...
 
-    def activate(self, function: Optional[str], value: Any) -> Any: ...
+    def activate(self, function: str | None, value: Any) -> Any: ...
 
 
 class LayerBase(Model):
-    name: Optional[str] = text("Unique; auto-named <type>_<n> when absent.")
-    source: Optional[str] = text('Read the output of this earlier layer (or "input") instead of '
+    name: str | None = text("Unique; auto-named <type>_<n> when absent.")
+    source: str | None = text('Read the output of this earlier layer (or "input") instead of '
                                  "the previous layer's.", alias="from")
 
     composite: ClassVar[bool] = False
@@ -83,18 +83,18 @@ class LayerBase(Model):
         """A short description of the hyper-parameters for the table's Layer column."""
         return ""
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         """Output shape, parameters and MACs for input ``shape``; raise LayerError if invalid.
 
         ``cap`` limits channel counts for the reference pass's budget; None means none.
         """
         raise NotImplementedError
 
-    def forward(self, x: Any, ref: "Weights") -> Any:
+    def forward(self, x: Any, ref: Weights) -> Any:
         """Compute the layer by its definition on a nested-list tensor."""
         raise NotImplementedError
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         """The receptive field after this layer; position-wise layers keep it."""
         return field
 

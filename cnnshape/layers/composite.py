@@ -8,11 +8,13 @@ start-up fast and nesting depth unbounded by pydantic's recursion.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from cnnshape.core.fields import branches, choice, integer, layers
 from cnnshape.layers.activation import FUNCTIONS
 from cnnshape.layers.base import LayerBase, Walker
+
 
 class CompositeBase(LayerBase):
     composite: ClassVar[bool] = True
@@ -69,7 +71,7 @@ class Residual(CompositeBase):
     tag = "residual"
     body: list[Any] = layers()
     shortcut: list[Any] = layers(optional=True, description="Default [] is the identity.")
-    activation: Optional[str] = choice(FUNCTIONS, optional=True)
+    activation: str | None = choice(FUNCTIONS, optional=True)
     child_fields: ClassVar[tuple[str, ...]] = ("body", "shortcut")
 
     def details(self) -> str:

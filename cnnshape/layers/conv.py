@@ -7,21 +7,30 @@ TensorFlow/Keras's: output ceil(n/s), the odd pixel of padding going after.
 
 from __future__ import annotations
 
-from itertools import chain, product
+from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain, product
 from math import gcd
 from operator import mul
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING
 
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
-from cnnshape.core.tensor import Tensor, from_grid, offsets, pad_grid, positions, strides_of, to_grid
+from cnnshape.core.tensor import (
+    Tensor,
+    from_grid,
+    offsets,
+    pad_grid,
+    positions,
+    strides_of,
+    to_grid,
+)
 from cnnshape.layers.activation import FUNCTIONS, activate
 from cnnshape.layers.base import Inferred, LayerBase, prod, spatial_dims
 
 if TYPE_CHECKING:
-    from cnnshape.layers.base import Weights
     from cnnshape.core.rf import RF
+    from cnnshape.layers.base import Weights
 
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -33,7 +42,7 @@ def same_pads(n: int, effective: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def resolve_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...],
+def resolve_pads(padding: int | tuple[int, ...] | str, dims: tuple[int, ...],
                  effective: tuple[int, ...], stride: tuple[int, ...]) -> list[tuple[int, int]]:
     """(before, after) padding per spatial dim."""
     if padding == "same":
@@ -44,7 +53,7 @@ def resolve_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...
 
 
 @lru_cache(maxsize=4096)
-def _window_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...],
+def _window_pads(padding: int | tuple[int, ...] | str, dims: tuple[int, ...],
                  kernel: tuple[int, ...], stride: tuple[int, ...],
                  dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
     """Cached: networks repeat the same few geometries thousands of times."""
@@ -52,7 +61,7 @@ def _window_pads(padding: Union[int, tuple[int, ...], str], dims: tuple[int, ...
     return effective, resolve_pads(padding, dims, effective, stride)
 
 
-def dropped_warning(span: int, stride: int, after: int) -> Optional[str]:
+def dropped_warning(span: int, stride: int, after: int) -> str | None:
     """The classic bug: a stride that does not divide the span leaves the last positions
     of the padded input unread; it only matters when they are real input, not padding."""
     left = span % stride
@@ -68,7 +77,7 @@ def dropped_warning(span: int, stride: int, after: int) -> Optional[str]:
             f"{'are' if real > 1 else 'is'} never read (silently dropped)")
 
 
-def per_dim_warnings(dims: int, texts: list[Optional[str]]) -> list[str]:
+def per_dim_warnings(dims: int, texts: list[str | None]) -> list[str]:
     """One line per distinct warning, naming the dims it holds for: `height, width: ...`."""
     grouped: dict[str, list[str]] = {}
     for name, text in zip(DIM_NAMES[dims], texts):
@@ -77,7 +86,7 @@ def per_dim_warnings(dims: int, texts: list[Optional[str]]) -> list[str]:
     return [f"{', '.join(names)}: {text}" for text, names in grouped.items()]
 
 
-def conv_channels(cin: int, filters: int, groups: int, cap: Optional[int]) -> tuple[int, int]:
+def conv_channels(cin: int, filters: int, groups: int, cap: int | None) -> tuple[int, int]:
     """Filters and groups, reduced under a channel cap so groups still divide both."""
     if cap is None:
         return filters, groups
@@ -92,7 +101,7 @@ class _ConvBase(LayerBase):
     dilation: Spatial = spatial(1, default=1)
     groups: int = integer(1, default=1)
     bias: bool = flag(True)
-    activation: Optional[str] = choice(FUNCTIONS, optional=True)
+    activation: str | None = choice(FUNCTIONS, optional=True)
 
     def details(self) -> str:
         parts = [f"k{_dims(self.kernel)} s{_dims(self.stride)}"]
@@ -108,7 +117,7 @@ class _ConvBase(LayerBase):
             parts.append(self.activation)
         return ", ".join(parts)
 
-    def _geometry(self, shape: Shape, cap: Optional[int]) -> tuple[int, int, int, int, tuple[int, ...],
+    def _geometry(self, shape: Shape, cap: int | None) -> tuple[int, int, int, int, tuple[int, ...],
                                                                     tuple[int, ...], tuple[int, ...]]:
         dims = spatial_dims(shape, self.type)  # type: ignore[attr-defined]
         cin = shape[-1]
@@ -133,18 +142,18 @@ class Conv(_ConvBase):
     """Cross-correlation with learned filters, as every framework's ConvNd."""
 
     tag = "conv"
-    padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
+    padding: Spatial | str = spatial(0, words=("valid", "same"), default=0)
 
     def _pads(self, dims: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
               dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
         """The dilated kernel's extent and the (before, after) padding, per spatial dim."""
         return _window_pads(self.padding, tuple(dims), kernel, stride, dilation)
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
         effective, pads = self._pads(shape[:-1], kernel, stride, dilation)
         out: list[int] = []
-        notes: list[Optional[str]] = []
+        notes: list[str | None] = []
         for i, (n, e, s, (before, after)) in enumerate(zip(shape[:-1], effective, stride, pads)):
             padded = n + before + after
             if e > padded:
@@ -158,12 +167,12 @@ class Conv(_ConvBase):
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs,
                         per_dim_warnings(dims, notes))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         kernel, stride, dilation = self.window(len(shape) - 1)
         _, pads = self._pads(shape[:-1], kernel, stride, dilation)
         return field.window(kernel, stride, [p[0] for p in pads], dilation)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
@@ -213,7 +222,7 @@ class ConvTranspose(_ConvBase):
     """The gradient of a convolution: each input pixel scatters a kernel-sized stamp."""
 
     tag = "conv_transpose"
-    padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
+    padding: Spatial | str = spatial(0, words=("valid", "same"), default=0)
     output_padding: Spatial = spatial(0, default=0)
 
     def crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
@@ -242,7 +251,7 @@ class ConvTranspose(_ConvBase):
                 extra
         return [(p, p) for p in per_dim(self.padding, dims, "padding")], extra  # type: ignore[arg-type]
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
         crops, extra = self.crops(dims, kernel, stride, dilation)
         out = []
@@ -256,13 +265,13 @@ class ConvTranspose(_ConvBase):
         macs = prod(shape[:-1]) * cin * prod(kernel) * (filters // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs)
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         nd = len(shape) - 1
         kernel, stride, dilation = self.window(nd)
         crops, _ = self.crops(nd, kernel, stride, dilation)
         return field.transposed(kernel, stride, [c[0] for c in crops], dilation)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         cin = len(pix[0])
         filters, groups = conv_channels(cin, self.filters, self.groups, ref.cap)
@@ -303,5 +312,5 @@ class ConvTranspose(_ConvBase):
         return activate(self.activation, from_grid(tuple(len(r) for r in spans), out))
 
 
-def _dims(value: Union[int, tuple[int, ...], str]) -> str:
+def _dims(value: int | tuple[int, ...] | str) -> str:
     return str(value) if isinstance(value, int) else "x".join(map(str, value))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from operator import mul
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from cnnshape.core.fields import Shape, choice, flag, integer
 from cnnshape.core.tensor import Tensor, leaves, map_vectors
@@ -11,8 +11,8 @@ from cnnshape.layers.activation import FUNCTIONS, activate
 from cnnshape.layers.base import Inferred, LayerBase, prod
 
 if TYPE_CHECKING:
-    from cnnshape.layers.base import Weights
     from cnnshape.core.rf import RF
+    from cnnshape.layers.base import Weights
 
 
 class Flatten(LayerBase):
@@ -21,15 +21,15 @@ class Flatten(LayerBase):
 
     tag = "flatten"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred((prod(shape),))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         from cnnshape.core.rf import WHOLE
 
         return WHOLE
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         return leaves(x)
 
 
@@ -39,18 +39,18 @@ class Dense(LayerBase):
     tag = "dense"
     units: int = integer(1)
     bias: bool = flag(True)
-    activation: Optional[str] = choice(FUNCTIONS, optional=True)
+    activation: str | None = choice(FUNCTIONS, optional=True)
 
     def details(self) -> str:
         return f"{self.units} units" + (f", {self.activation}" if self.activation else "")
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         units = self.units if cap is None else min(self.units, cap)
         inputs = shape[-1]
         params = inputs * units + (units if self.bias else 0)
         return Inferred((*shape[:-1], units), params, 0, prod(shape) * units)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         probe = x
         while isinstance(probe[0], list):
             probe = probe[0]

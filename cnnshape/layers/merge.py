@@ -7,7 +7,7 @@ graph: U-Net's skips, FPN's lateral connections, squeeze-and-excitation's gate.
 from __future__ import annotations
 
 from operator import add, mul
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, names, per_dim, show_shape, spatial
@@ -51,7 +51,7 @@ class Merge(LayerBase):
     def details(self) -> str:
         return self.mode + (", center crop" if self.crop else "")
 
-    def _crop_target(self, shapes: list[Shape]) -> Optional[Shape]:
+    def _crop_target(self, shapes: list[Shape]) -> Shape | None:
         if not self.crop:
             return None
         ranks = {len(s) for s in shapes}
@@ -60,7 +60,7 @@ class Merge(LayerBase):
         spatial_dims(shapes[0], "merge with crop")
         return tuple(min(sizes) for sizes in zip(*(s[:-1] for s in shapes)))
 
-    def infer(self, shapes: list[Shape], cap: Optional[int]) -> Inferred:  # type: ignore[override]
+    def infer(self, shapes: list[Shape], cap: int | None) -> Inferred:  # type: ignore[override]
         target = self._crop_target(shapes)
         if target is not None:
             shapes = [(*target, s[-1]) for s in shapes]
@@ -120,7 +120,7 @@ class Crop(LayerBase):
     def details(self) -> str:
         return f"c{_dims(self.cropping)}"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "crop")
         cuts = per_dim(self.cropping, nd, "cropping")
         out = tuple(n - 2 * c for n, c in zip(shape, cuts))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from cnnshape.core.fields import Shape, flag, number
 from cnnshape.core.tensor import Tensor, map_vectors
@@ -36,12 +36,12 @@ class BatchNorm(LayerBase):
         dropped = [n for n, kept in (("scale", self.scale), ("center", self.center)) if not kept]
         return f"no {' or '.join(dropped)}" if dropped else ""
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         channels = shape[-1]
         return Inferred(shape, params=(self.scale + self.center) * channels,
                         non_trainable=2 * channels)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         channels = channels_of(x)
         gamma = ref.weights(channels, 1) if self.scale else [1.0] * channels
         beta = ref.weights(channels, 1) if self.center else [0.0] * channels
@@ -59,10 +59,10 @@ class LayerNorm(LayerBase):
     tag = "layernorm"
     eps: float = number(gt=0.0, default=1e-6, description="Accepted, not counted.")
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred(shape, params=2 * shape[-1])
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         channels = channels_of(x)
         gamma = ref.weights(channels, 1)
         beta = ref.weights(channels, 1)
@@ -82,9 +82,9 @@ class Scale(LayerBase):
 
     tag = "scale"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred(shape, params=shape[-1])
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         gamma = ref.weights(channels_of(x), 1)
         return map_vectors(x, lambda vector: [v * g for v, g in zip(vector, gamma)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from itertools import product
 from math import gcd
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING
 
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, per_dim, spatial
@@ -18,8 +18,8 @@ from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
 from cnnshape.layers.conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
 
 if TYPE_CHECKING:
-    from cnnshape.layers.base import Weights
     from cnnshape.core.rf import RF
+    from cnnshape.layers.base import Weights
 
 MODES = ("max", "avg")
 
@@ -30,8 +30,8 @@ class Pool(LayerBase):
     tag = "pool"
     mode: str = choice(MODES, default="max")
     kernel: Spatial = spatial(1)
-    stride: Optional[Spatial] = spatial(1, optional=True, description="Default: the kernel.")
-    padding: Union[Spatial, str] = spatial(0, words=("valid", "same"), default=0)
+    stride: Spatial | None = spatial(1, optional=True, description="Default: the kernel.")
+    padding: Spatial | str = spatial(0, words=("valid", "same"), default=0)
     ceil_mode: bool = flag(False, "Count a last, partial window (PyTorch's ceil_mode).")
 
     def details(self) -> str:
@@ -60,12 +60,12 @@ class Pool(LayerBase):
                                  f"kernel {k}")
         return kernel, stride, [(p, p) for p in pads]
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "pool")
         dims = shape[:-1]
         kernel, stride, pads = self.geometry(dims)
         out = []
-        warnings: list[Optional[str]] = []
+        warnings: list[str | None] = []
         for i, (n, k, s, (before, after)) in enumerate(zip(dims, kernel, stride, pads)):
             if self.padding == "same":
                 out.append(-(-n // s))
@@ -84,11 +84,11 @@ class Pool(LayerBase):
             out.append(size)
         return Inferred((*out, shape[-1]), warnings=per_dim_warnings(nd, warnings))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         kernel, stride, pads = self.geometry(shape[:-1])
         return field.window(kernel, stride, [p[0] for p in pads], [1] * len(kernel))
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         kernel, stride, pads = self.geometry(dims)
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads),
@@ -129,16 +129,16 @@ class GlobalPool(LayerBase):
     def details(self) -> str:
         return self.mode
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "global_pool")
         return Inferred((*(1,) * nd, shape[-1]))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         from cnnshape.core.rf import WHOLE
 
         return WHOLE
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         reduce = max if self.mode == "max" else (lambda column: sum(column) / len(column))
         return from_grid((1,) * len(dims), [[reduce(column) for column in zip(*pix)]])
@@ -154,11 +154,11 @@ class AdaptivePool(LayerBase):
     def details(self) -> str:
         return f"{self.mode} to {_dims(self.output_size)}"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "adaptive_pool")
         return Inferred((*per_dim(self.output_size, nd, "output_size"), shape[-1]))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         """Windows [floor(i*n/o), ceil((i+1)*n/o)): the widest, at the mean stride n/o."""
         from fractions import Fraction
 
@@ -172,7 +172,7 @@ class AdaptivePool(LayerBase):
         widest = field.window(kernel, [1] * len(dims), [0] * len(dims), [1] * len(dims))
         return type(field)(widest.size, moved.jump, moved.start, aligned=field.aligned)
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         sizes = per_dim(self.output_size, len(dims), "output_size")
         windows = [[range(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]

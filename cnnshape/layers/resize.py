@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import product
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from cnnshape.core.fields import Shape, Spatial, choice, per_dim, spatial
 from cnnshape.core.tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
@@ -11,8 +11,8 @@ from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
 from cnnshape.layers.conv import _dims
 
 if TYPE_CHECKING:
-    from cnnshape.layers.base import Weights
     from cnnshape.core.rf import RF
+    from cnnshape.layers.base import Weights
 
 
 class Pad(LayerBase):
@@ -24,15 +24,15 @@ class Pad(LayerBase):
     def details(self) -> str:
         return f"p{_dims(self.padding)}"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "pad")
         pads = per_dim(self.padding, nd, "padding")
         return Inferred((*(n + 2 * p for n, p in zip(shape, pads)), shape[-1]))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         return field.shifted([-p for p in per_dim(self.padding, len(shape) - 1, "padding")])
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         pads = per_dim(self.padding, len(dims), "padding")
         return from_grid(*pad_grid((dims, pix), pads, pads, [0.0] * len(pix[0])))
@@ -48,15 +48,15 @@ class Upsample(LayerBase):
     def details(self) -> str:
         return f"x{_dims(self.scale)} {self.mode}"
 
-    def infer(self, shape: Shape, cap: Optional[int]) -> Inferred:
+    def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "upsample")
         scale = per_dim(self.scale, nd, "scale")
         return Inferred((*(n * s for n, s in zip(shape, scale)), shape[-1]))
 
-    def receptive(self, field: "RF", shape: Shape) -> "RF":
+    def receptive(self, field: RF, shape: Shape) -> RF:
         return field.upsampled(per_dim(self.scale, len(shape) - 1, "scale"))
 
-    def forward(self, x: Tensor, ref: "Weights") -> Tensor:
+    def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         scale = per_dim(self.scale, len(dims), "scale")
         grid_strides = strides_of(dims)

@@ -9,15 +9,16 @@ which is easier to read. One bar per leaf layer, in table order; zero draws no b
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil, floor, log10
-import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING
 
-from cnnshape.engine.analysis import Report, Row, analyze
 from cnnshape.core.fields import show_shape
-from cnnshape.spec.loader import Source
+from cnnshape.engine.analysis import Report, Row, analyze
 from cnnshape.render.svg import Svg, text_width
+from cnnshape.spec.loader import Source
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -58,7 +59,7 @@ def metrics(name: str) -> tuple[Metric, ...]:
         raise ValueError(f"unknown chart metric {name!r}: expected both, size or params") from None
 
 
-def as_report(source: Union[Source, Report]) -> Report:
+def as_report(source: Source | Report) -> Report:
     """Charts accept a spec or a report already computed (the HTML page reuses its own)."""
     return source if isinstance(source, Report) else analyze(source)
 
@@ -107,7 +108,7 @@ def needs_log(values: Sequence[int]) -> bool:
     return bool(nonzero) and max(nonzero) / min(nonzero) > LOG_RANGE
 
 
-def scale_for(values: Sequence[int], log: Optional[bool], *, whole_decades: bool) -> Scale:
+def scale_for(values: Sequence[int], log: bool | None, *, whole_decades: bool) -> Scale:
     """The scale for one chart; ``whole_decades`` ends the log axis on a power of ten (SVG
     ticks), otherwise at the largest value (terminal bars scaled to the widest)."""
     nonzero = [v for v in values if v > 0]
@@ -161,8 +162,8 @@ class Panel:
     width: float
 
 
-def chart_svg(source: Union[Source, Report], metric: str = "both", *,
-              log: Optional[bool] = None) -> str:
+def chart_svg(source: Source | Report, metric: str = "both", *,
+              log: bool | None = None) -> str:
     """Horizontal bars per leaf layer of activation size and/or parameters, as SVG text.
 
     ``log=None`` picks log10 per panel when the non-zero values span more than LOG_RANGE;
@@ -269,7 +270,7 @@ def bar_text(fraction: float, cells: int) -> str:
     return text.ljust(cells)
 
 
-def chart_lines(report: Union[Source, Report], width: int) -> list["Text"]:
+def chart_lines(report: Source | Report, width: int) -> list[Text]:
     """The terminal chart: per leaf layer, a bar of activation size and one of parameters,
     each scaled to its widest value, log10 when the range needs it (the header says so).
     Every line fits in ``width`` cells (at least 40)."""
@@ -331,7 +332,7 @@ def _heading(metric: Metric, scale: Scale, room: int) -> str:
     return next((c for c in candidates if len(c) <= room), candidates[-1][:room])
 
 
-def _wrapped(text: str, width: int, style: str) -> list["Text"]:
+def _wrapped(text: str, width: int, style: str) -> list[Text]:
     """Prose lines wrapped to ``width`` cells, so the caller never has to wrap."""
     from textwrap import wrap
 

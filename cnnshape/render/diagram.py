@@ -31,13 +31,13 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from bisect import bisect_right, insort
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
 
 from cnnshape.core.fields import show_shape
 from cnnshape.engine.topology import FLOW, SKIP, Edge, GraphView, Node, build
-from cnnshape.spec.loader import Source
 from cnnshape.render.svg import Svg, number, text_width
+from cnnshape.spec.loader import Source
 
 MARGIN = 24.0
 BAND_GAP = 36.0
@@ -352,7 +352,7 @@ def _columns(view: GraphView, g: _Graph, layers: list[list[int]]) -> list[int]:
 
 
 def _compact(layers: list[list[int]], root: list[int],
-             sep: Callable[[int, int], float]) -> Optional[list[float]]:
+             sep: Callable[[int, int], float]) -> list[float] | None:
     """Columns as far left as their left neighbours allow (a longest path over columns);
     None if the columns are not acyclic (then the caller packs ranks plainly)."""
     after: dict[int, list[tuple[int, float]]] = {}
@@ -363,7 +363,7 @@ def _compact(layers: list[list[int]], root: list[int],
         for a, b in zip(layer, layer[1:]):
             after.setdefault(root[a], []).append((root[b], sep(a, b)))
             indegree[root[b]] += 1
-    x = {r: 0.0 for r in indegree}
+    x = dict.fromkeys(indegree, 0.0)
     ready = [r for r, k in indegree.items() if k == 0]
     done = 0
     while ready:
@@ -601,7 +601,7 @@ def _bend(x0: float, y0: float, x1: float, y1: float) -> str:
 
 # ---------------------------------------------------------------- SVG
 
-def graph_svg(source: Source, *, depth: Optional[int] = None) -> str:
+def graph_svg(source: Source, *, depth: int | None = None) -> str:
     """The network as a top-to-bottom block diagram, composites folded below ``depth``
     (None: every level). A self-contained SVG document as text."""
     return render(layout(build(source, depth)))

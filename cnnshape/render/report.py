@@ -14,16 +14,17 @@ import html
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from math import prod
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 from cnnshape._version import __version__
-from cnnshape.engine.analysis import Report, Row, analyze
-from cnnshape.render.charts import chart_svg
-from cnnshape.engine.dense_compare import DenseReport, compare_dense
 from cnnshape.core.fields import show_shape
+from cnnshape.engine.analysis import Report, Row, analyze
+from cnnshape.engine.dense_compare import DenseReport, compare_dense
 from cnnshape.engine.memory import lines as memory_lines
 from cnnshape.engine.memory import mib
+from cnnshape.render.charts import chart_svg
 from cnnshape.render.text import rf_cells, summary_lines
 from cnnshape.spec.loader import Network, Source, load
 
@@ -41,7 +42,7 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def report_html(source: Source, *, diagram_svg: Optional[str] = None, batch: int = 1,
+def report_html(source: Source, *, diagram_svg: str | None = None, batch: int = 1,
                 dtype: str = "float32") -> str:
     """The HTML report of a spec, as text.
 
@@ -53,7 +54,7 @@ def report_html(source: Source, *, diagram_svg: Optional[str] = None, batch: int
     network = load(source)
     report = analyze(network, batch=batch, dtype=dtype)
     if diagram_svg is not None:
-        diagram: Optional[tuple[str, str]] = ("", diagram_svg)
+        diagram: tuple[str, str] | None = ("", diagram_svg)
     else:
         diagram = auto_diagram(network, report)
     title = report.name or "network"
@@ -100,7 +101,7 @@ def is_simple_chain(report: Report) -> bool:
     return not any(row.type in BRANCHING or row.inputs for row in report.rows)
 
 
-def graph_depth(report: Report, limit: int = GRAPH_MAX_NODES) -> Optional[int]:
+def graph_depth(report: Report, limit: int = GRAPH_MAX_NODES) -> int | None:
     """The deepest level at which the graph has at most ``limit`` nodes (composites
     below it folded); None when every layer fits; 1 when even the top level does not."""
     if len(report.rows) - sum(row.composite for row in report.rows) <= limit:
@@ -115,7 +116,7 @@ def graph_depth(report: Report, limit: int = GRAPH_MAX_NODES) -> Optional[int]:
     return best
 
 
-def auto_diagram(network: Network, report: Report) -> Optional[tuple[str, str]]:
+def auto_diagram(network: Network, report: Report) -> tuple[str, str] | None:
     """(caption, svg) from the drawing modules, or None when neither is importable.
 
     A volume drawing that refuses the network (ValueError, e.g. an input it cannot draw)
@@ -235,7 +236,7 @@ def _summary(report: Report) -> str:
                     f'<pre class="summary">{lines}</pre>')
 
 
-def _diagram(diagram: Optional[tuple[str, str]]) -> str:
+def _diagram(diagram: tuple[str, str] | None) -> str:
     if diagram is None:
         return _section("diagram", "Diagram", '<p class="missing">No diagram: the drawing '
                         "modules (cnnshape.draw_volume, cnnshape.draw_graph) are not "

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 NS = "http://www.w3.org/2000/svg"
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
@@ -52,8 +53,8 @@ def _attrs(attrs: dict[str, Any]) -> dict[str, str]:
 class Svg:
     """An SVG document built element by element; ``str()`` of it is the file's text."""
 
-    def __init__(self, width: float, height: float, *, title: Optional[str] = None,
-                 background: Optional[str] = "white") -> None:
+    def __init__(self, width: float, height: float, *, title: str | None = None,
+                 background: str | None = "white") -> None:
         self.width, self.height = width, height
         self.root = ET.Element("svg", {
             "xmlns": NS, "width": number(width), "height": number(height),
@@ -64,42 +65,42 @@ class Svg:
         if background:
             self.rect(0, 0, width, height, fill=background)
 
-    def _add(self, tag: str, parent: Optional[ET.Element], attrs: dict[str, Any]) -> ET.Element:
+    def _add(self, tag: str, parent: ET.Element | None, attrs: dict[str, Any]) -> ET.Element:
         return ET.SubElement(self.root if parent is None else parent, tag, _attrs(attrs))
 
-    def group(self, parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
+    def group(self, parent: ET.Element | None = None, **attrs: Any) -> ET.Element:
         return self._add("g", parent, attrs)
 
     def rect(self, x: float, y: float, w: float, h: float,
-             parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
+             parent: ET.Element | None = None, **attrs: Any) -> ET.Element:
         return self._add("rect", parent, {"x": float(x), "y": float(y), "width": float(w),
                                           "height": float(h), **attrs})
 
     def line(self, x1: float, y1: float, x2: float, y2: float,
-             parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
+             parent: ET.Element | None = None, **attrs: Any) -> ET.Element:
         return self._add("line", parent, {"x1": float(x1), "y1": float(y1), "x2": float(x2),
                                           "y2": float(y2), **attrs})
 
     def polygon(self, points: Sequence[tuple[float, float]],
-                parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
+                parent: ET.Element | None = None, **attrs: Any) -> ET.Element:
         text = " ".join(f"{number(x)},{number(y)}" for x, y in points)
         return self._add("polygon", parent, {"points": text, **attrs})
 
-    def circle(self, cx: float, cy: float, r: float, parent: Optional[ET.Element] = None,
+    def circle(self, cx: float, cy: float, r: float, parent: ET.Element | None = None,
                **attrs: Any) -> ET.Element:
         return self._add("circle", parent, {"cx": float(cx), "cy": float(cy), "r": float(r),
                                             **attrs})
 
     def polyline(self, points: Sequence[tuple[float, float]],
-                 parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
+                 parent: ET.Element | None = None, **attrs: Any) -> ET.Element:
         text = " ".join(f"{number(x)},{number(y)}" for x, y in points)
         return self._add("polyline", parent, {"points": text, "fill": "none", **attrs})
 
-    def path(self, d: str, parent: Optional[ET.Element] = None, **attrs: Any) -> ET.Element:
+    def path(self, d: str, parent: ET.Element | None = None, **attrs: Any) -> ET.Element:
         return self._add("path", parent, {"d": d, **attrs})
 
     def text(self, x: float, y: float, content: str, size: float = 12,
-             parent: Optional[ET.Element] = None, anchor: str = "start",
+             parent: ET.Element | None = None, anchor: str = "start",
              **attrs: Any) -> ET.Element:
         element = self._add("text", parent, {"x": float(x), "y": float(y),
                                              "font-size": float(size), "text-anchor": anchor,

@@ -9,22 +9,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
-from cnnshape.engine.analysis import Report, Row
 from cnnshape.core.fields import show_shape
+from cnnshape.engine.analysis import Report, Row
 
 if TYPE_CHECKING:
     from cnnshape.engine.dense_compare import DenseReport
-    from cnnshape.engine.sweep import SweepReport
     from cnnshape.engine.reference import Verification
+    from cnnshape.engine.sweep import SweepReport
 
 DEFAULT_COLUMNS = ("layer", "shape", "size", "params", "macs")
 
 
-def visible(report: Report, depth: Optional[int]) -> list[Row]:
+def visible(report: Report, depth: int | None) -> list[Row]:
     """Rows down to ``depth`` (1 = top-level layers); deeper composites stay folded."""
     if depth is None:
         return report.rows
@@ -141,7 +141,7 @@ def _si(value: int) -> str:
     return str(value)
 
 
-def to_json(report: Report, depth: Optional[int] = None) -> str:
+def to_json(report: Report, depth: int | None = None) -> str:
     data = report.to_dict()
     if depth is not None:
         data["layers"] = [row for row in data["layers"] if row["depth"] <= depth]
@@ -152,7 +152,7 @@ CSV_FIELDS = ("name", "type", "depth", "path", "details", "input_shape", "output
               "activation_size", "params", "non_trainable_params", "macs")
 
 
-def to_csv(report: Report, depth: Optional[int] = None, rf: bool = False) -> str:
+def to_csv(report: Report, depth: int | None = None, rf: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS + (("rf_size", "rf_stride", "rf_start") if rf else ()))
@@ -167,7 +167,7 @@ def to_csv(report: Report, depth: Optional[int] = None, rf: bool = False) -> str
     return out.getvalue()
 
 
-def to_markdown(report: Report, depth: Optional[int] = None, view: Optional[View] = None) -> str:
+def to_markdown(report: Report, depth: int | None = None, view: View | None = None) -> str:
     view = view or View()
     lines = []
     if report.name:
@@ -184,8 +184,8 @@ def to_markdown(report: Report, depth: Optional[int] = None, view: Optional[View
     return "\n".join(lines) + "\n"
 
 
-def print_table(report: Report, depth: Optional[int] = None,
-                view: Optional[View] = None) -> None:
+def print_table(report: Report, depth: int | None = None,
+                view: View | None = None) -> None:
     """The course-style table on the terminal (plain when piped or NO_COLOR is set)."""
     from rich.console import Console
     from rich.table import Table
@@ -229,7 +229,7 @@ def _console(console_class: Any) -> Any:
     return console
 
 
-def print_comparison(report: "DenseReport") -> None:
+def print_comparison(report: DenseReport) -> None:
     """compare-dense with a spec: each conv/dense layer against its dense equivalent."""
     from rich.console import Console
     from rich.table import Table
@@ -256,7 +256,7 @@ def print_comparison(report: "DenseReport") -> None:
                   "the dense equivalent reads every input.", highlight=False)
 
 
-def print_verification(result: "Verification") -> None:
+def print_verification(result: Verification) -> None:
     """verify: the calculator's shape against the reference pass's, per layer."""
     from rich.console import Console
     from rich.table import Table
@@ -284,7 +284,7 @@ def print_verification(result: "Verification") -> None:
 SWEEP_FIELDS = ("output_shape", "params", "macs", "peak_memory_bytes", "error")
 
 
-def sweep_csv(report: "SweepReport") -> str:
+def sweep_csv(report: SweepReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*report.keys, *SWEEP_FIELDS])
@@ -297,7 +297,7 @@ def sweep_csv(report: "SweepReport") -> str:
     return out.getvalue()
 
 
-def print_sweep(report: "SweepReport", batch: int, dtype: str) -> None:
+def print_sweep(report: SweepReport, batch: int, dtype: str) -> None:
     """One row per combination; an invalid one shows its error instead of numbers."""
     from rich.console import Console
     from rich.table import Table

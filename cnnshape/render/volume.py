@@ -28,12 +28,12 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
 
 from cnnshape.engine.analysis import Report, Row, analyze
-from cnnshape.spec.loader import Source
 from cnnshape.render.svg import Svg, text_width
+from cnnshape.spec.loader import Source
 
 Points = list[tuple[float, float]]
 
@@ -90,8 +90,8 @@ KIND_CATEGORY: dict[str, str] = {
 _WINDOW = re.compile(r"(?:^|\s)k(\d+(?:x\d+)*) s(\d+(?:x\d+)*)")
 
 
-def volume_svg(source: Union[Source, Report], *, scale: str = "sqrt",
-               max_layers: Optional[int] = None, max_width: float = 1600.0) -> str:
+def volume_svg(source: Source | Report, *, scale: str = "sqrt",
+               max_layers: int | None = None, max_width: float = 1600.0) -> str:
     """The network as a row (or rows) of activation volumes, as SVG text.
 
     ``source`` is anything ``cnnshape.analyze`` reads, or a Report. ``scale`` is "sqrt",
@@ -143,7 +143,7 @@ class _Op:
     """How the previous box becomes this one, when it is a windowed layer."""
 
     label: str
-    window: Optional[tuple[int, int]] = None
+    window: tuple[int, int] | None = None
     """Kernel height and width (length and 1 for 1-D); None draws no kernel."""
     slab: bool = True
     """A conv kernel spans every input channel; a pooling window is per channel."""
@@ -161,7 +161,7 @@ class _Item:
     c: float
     lines: list[str]
     stack: int = 0
-    op: Optional[_Op] = None
+    op: _Op | None = None
     linked: bool = True
     """It reads the box drawn before it (else no kernel or arrow joins them); reads of
     other boxes are drawn as arcs when they are on the same row."""
@@ -243,7 +243,7 @@ def _items(rows: list[Row], f: Callable[[int], float]) -> list[_Item]:
     return items
 
 
-def _op(row: Row) -> Optional[_Op]:
+def _op(row: Row) -> _Op | None:
     """The label (and kernel) of a windowed layer, read from the row's details."""
     if row.type in ("global_pool", "adaptive_pool"):
         return _Op(f"{'global ' if row.type == 'global_pool' else ''}{row.details}")

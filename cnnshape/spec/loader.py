@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from collections.abc import Iterator
+from typing import Any, Union
 
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
 from cnnshape.core.errors import SpecError
-from cnnshape.core.gcpause import paused_gc
 from cnnshape.core.fields import Shape, free_text, layers
-from cnnshape.layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
+from cnnshape.core.gcpause import paused_gc
 from cnnshape.core.model import Field, Model, ValidationError
+from cnnshape.layers import BY_TYPE, TYPE_NAMES, LayerBase, child_lists
 
 
 def _check_input(value: Any) -> Shape:
@@ -43,8 +43,8 @@ def _check_input(value: Any) -> Shape:
 class Network(Model):
     """A validated spec."""
 
-    name: Optional[str] = free_text("Shown as the table's title.")
-    description: Optional[str] = free_text()
+    name: str | None = free_text("Shown as the table's title.")
+    description: str | None = free_text()
     input: Shape = Field(  # type: ignore[assignment]
         cs.no_info_plain_validator_function(_check_input, json_schema_input_schema=cs.list_schema(
             cs.int_schema(ge=1), min_length=1, max_length=4)),
@@ -68,7 +68,7 @@ class Network(Model):
 Source = Union[str, "os.PathLike[str]", dict, Network]
 
 
-def load(source: Source, *, name: Optional[str] = None) -> Network:
+def load(source: Source, *, name: str | None = None) -> Network:
     """A path, JSON/YAML text, a dict or a Network -> a validated, fully named Network.
 
     Raises SpecError (a ValueError) with one line per problem.
@@ -224,7 +224,7 @@ def _validate_spec(data: Any, where: str) -> Network:
         raise _too_deep(where, f"more than {MAX_NESTING}")
     problems: list[str] = []
     try:
-        network: Optional[Network] = Network.validate(data)
+        network: Network | None = Network.validate(data)
         layers = network.layers  # type: ignore[union-attr]
     except (ValidationError, ValueError) as exc:
         network = None
@@ -266,7 +266,7 @@ def _validate_layers(layers: list[Any], where: str) -> list[str]:
     return problems
 
 
-def _kind_of(raw: Any) -> tuple[Optional[type[LayerBase]], str]:
+def _kind_of(raw: Any) -> tuple[type[LayerBase] | None, str]:
     if not isinstance(raw, dict):
         return None, f"expected an object, got {_show(raw)}"
     if "type" not in raw:

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Optional
+from typing import Any
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,7 +57,7 @@ def _high_pipe() -> tuple[int, int]:
     return high[0], high[1]
 
 
-def find_chromium() -> Optional[str]:
+def find_chromium() -> str | None:
     """$CNNSHAPE_CHROMIUM, else the first Chromium or Chrome on PATH, else None."""
     named = os.environ.get("CNNSHAPE_CHROMIUM")
     if named:
@@ -89,7 +89,7 @@ class Browser:
         os.close(commands_in)
         os.close(replies_out)
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -102,8 +102,8 @@ class Browser:
 
     # ------------------------------------------------------------ protocol
 
-    def send(self, method: str, params: Optional[dict[str, Any]] = None,
-             session: Optional[str] = None) -> int:
+    def send(self, method: str, params: dict[str, Any] | None = None,
+             session: str | None = None) -> int:
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -113,8 +113,8 @@ class Browser:
             data = data[os.write(self._commands, data):]
         return self._next_id
 
-    def call(self, method: str, params: Optional[dict[str, Any]] = None,
-             session: Optional[str] = None) -> dict[str, Any]:
+    def call(self, method: str, params: dict[str, Any] | None = None,
+             session: str | None = None) -> dict[str, Any]:
         """Send a command and wait for its reply; events that arrive meanwhile are kept."""
         ident = self.send(method, params, session)
         deadline = time.monotonic() + self.timeout
@@ -136,7 +136,7 @@ class Browser:
             self.send("Page.handleJavaScriptDialog", {"accept": False},
                       message.get("sessionId"))
 
-    def wait_event(self, method: str, session: Optional[str]) -> dict[str, Any]:
+    def wait_event(self, method: str, session: str | None) -> dict[str, Any]:
         """The first event ``method`` of ``session`` not yet taken, waiting if needed."""
         deadline = time.monotonic() + self.timeout
         while True:
@@ -164,7 +164,7 @@ class Browser:
 
     # ------------------------------------------------------------ pages
 
-    def new_page(self, width: int = 1280, height: int = 2000) -> "Page":
+    def new_page(self, width: int = 1280, height: int = 2000) -> Page:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget",
                             {"targetId": target, "flatten": True})["sessionId"]
@@ -204,7 +204,7 @@ class Page:
         self.browser = browser
         self.session = session
 
-    def call(self, method: str, params: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.browser.call(method, params, self.session)
 
     def navigate(self, url: str) -> None:

@@ -21,8 +21,9 @@ Nothing here knows any framework.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from cnnshape.core.errors import SpecError
 
@@ -75,7 +76,7 @@ class _Graph:
                 out[read].append(name)
         return out
 
-    def rename(self, old: str, new: str, among: Optional[list[str]] = None) -> None:
+    def rename(self, old: str, new: str, among: list[str] | None = None) -> None:
         """Every reader of ``old`` (all nodes, or the names ``among``) reads ``new`` instead."""
         for node in (self.nodes[n] for n in among) if among is not None else self.nodes.values():
             node.inputs = [new if read == old else read for read in node.inputs]
@@ -158,7 +159,7 @@ class _Graph:
             block = {"type": "residual"}
             parts = [body, shortcut]
         after = [self.nodes[r] for r in readers[merge.name]]
-        absorbed: Optional[Node] = None
+        absorbed: Node | None = None
         if (block["type"] == "residual" and len(after) == 1 and after[0].fuse
                 and after[0].layer.get("type") == "activation"
                 and after[0].inputs == [merge.name]):
@@ -182,7 +183,7 @@ class _Graph:
             self.rename(merge.name, title)
             merge.name = title
 
-    def _branch(self, start: str, fork: str) -> Optional[list[str]]:
+    def _branch(self, start: str, fork: str) -> list[str] | None:
         """The nodes between ``fork`` and ``start`` (inclusive), or None if some path
         reaches the graph input without passing the fork."""
         found: list[str] = []
@@ -240,7 +241,7 @@ def _group(nodes: list[Node], prefix: str, names: set[str]) -> list[Node]:
     return out
 
 
-def _segment(name: str, prefix: str) -> Optional[str]:
+def _segment(name: str, prefix: str) -> str | None:
     """The submodule of ``name`` one level below ``prefix`` (``layer1`` of ``layer1.0.conv1``
     under ""), None when ``name`` is not inside one."""
     if not name.startswith(prefix):
@@ -301,7 +302,7 @@ def _shapes(nodes: list[Node], input_name: str,
 
 
 def build_spec(nodes: list[Node], input_name: str, input_shape: Sequence[int], *,
-               name: Optional[str] = None, description: Optional[str] = None,
+               name: str | None = None, description: str | None = None,
                source: str = "<graph>") -> dict[str, Any]:
     """A spec dict (cnnshape.load accepts it) computing the last node from the input.
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from cnnshape.core.errors import LayerError, SpecError
 from cnnshape.core.fields import Shape
+from cnnshape.engine.walk import GraphWalker, here
 from cnnshape.layers import LayerBase
 from cnnshape.spec.loader import Network
-from cnnshape.engine.walk import GraphWalker, here
 
 if TYPE_CHECKING:
     from cnnshape.engine.analysis import Report
@@ -131,7 +131,7 @@ class Emitter(GraphWalker):
     def concat(self, values: list[Value], labels: list[str]) -> Value:
         return self.backend.concat(values, self._ident("cat"))
 
-    def activate(self, function: Optional[str], value: Value) -> Value:
+    def activate(self, function: str | None, value: Value) -> Value:
         if function is None:
             return value
         return self.backend.activate(function, value, self._ident(function))
@@ -140,7 +140,7 @@ class Emitter(GraphWalker):
         return SpecError([f"{self.network.source}: {where}: {problem}"])
 
 
-def emit(network: Network, backend: Backend) -> tuple["Report", Value]:
+def emit(network: Network, backend: Backend) -> tuple[Report, Value]:
     """Walk ``network`` into ``backend.code``, after the calculator's own checks (shapes
     that merge, ...); the report gives the totals the generated header states."""
     from cnnshape.engine.analysis import analyze

@@ -11,14 +11,14 @@ import json
 import os
 import tempfile
 import zipfile
-from typing import Any, Optional, Union
+from typing import Any
 
 from cnnshape.core.errors import SpecError
 
 MODEL_KINDS = "an ONNX model (.onnx), Keras model JSON (model.to_json(), .json) or a .keras file"
 
 
-def import_model(path: str, *, name: Optional[str] = None) -> dict[str, Any]:
+def import_model(path: str, *, name: str | None = None) -> dict[str, Any]:
     """The spec of the model in ``path``, chosen by its contents and extension."""
     lower = path.lower()
     if not os.path.isfile(path):
@@ -42,7 +42,7 @@ def import_model(path: str, *, name: Optional[str] = None) -> dict[str, Any]:
     raise SpecError([f"{path}: unknown model file type: expected {MODEL_KINDS}"])
 
 
-def _keras_archive(path: str, name: Optional[str]) -> dict[str, Any]:
+def _keras_archive(path: str, name: str | None) -> dict[str, Any]:
     """A Keras 3 ``.keras`` file is a zip whose config.json is the model's JSON."""
     from cnnshape.frameworks.keras.importer import from_keras_json
 
@@ -62,7 +62,7 @@ def _keras_archive(path: str, name: Optional[str]) -> dict[str, Any]:
                          for p in exc.problems]) from None
 
 
-def dump_spec(spec: dict[str, Any], path: Optional[str]) -> str:
+def dump_spec(spec: dict[str, Any], path: str | None) -> str:
     """The spec as YAML (default, and for .yaml/.yml) or JSON (.json): one line per leaf
     layer, as people write specs."""
     if path is not None and path.lower().endswith(".json"):
@@ -105,7 +105,7 @@ def _json(spec: dict[str, Any]) -> str:
     return write(spec, "")
 
 
-def write_whole(path: str, content: Union[str, bytes]) -> None:
+def write_whole(path: str, content: str | bytes) -> None:
     """Write ``content`` to ``path`` all at once: a reader never sees half a file."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=".cnnshape-", suffix=".tmp")

@@ -12,13 +12,14 @@ returns, so the file a user saves and the model a test checks cannot drift apart
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from cnnshape.core.fields import Shape, per_dim
+from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
 from cnnshape.layers import LayerBase
 from cnnshape.layers.conv import DIM_NAMES, same_pads
 from cnnshape.spec.loader import Network, Source, load
-from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
 
 Pads = list[tuple[int, int]]
 
@@ -105,7 +106,7 @@ def _number(value: float) -> str:
     return f"{value:.12g}" if "e" not in f"{value:.12g}" else repr(value)
 
 
-def _transpose_crops(padding: str, extra: Optional[int], e: int, s: int) -> tuple[int, int]:
+def _transpose_crops(padding: str, extra: int | None, e: int, s: int) -> tuple[int, int]:
     """How much of the full scattered canvas ((n-1)s + e long) Keras's ConvTranspose keeps:
     (cut at the start, cut at the end), a negative cut meaning zeros appended. Keras
     documents its rule as JAX's padding of the stride-dilated input; this is that rule."""
@@ -170,7 +171,7 @@ class KerasBackend(Backend):
         self.read.update(inputs)
 
     def helper(self, ident: str, x: Value, what: str, call: str, shape: Shape,
-               var: Optional[str] = None) -> Value:
+               var: str | None = None) -> Value:
         """A helper layer on ``x``, named ``<spec name>_<what>`` in Keras and
         ``<ident>_<what>`` in the code unless ``var`` is given."""
         var = var or identifier(f"{ident}_{what}", self.taken)
@@ -178,7 +179,7 @@ class KerasBackend(Backend):
         return Value(var, shape)
 
     def finish(self, ident: str, call: str, x: Value, out: Shape,
-               activation: Optional[str] = None) -> Value:
+               activation: str | None = None) -> Value:
         """The spec layer's own Keras layer; a leaky_relu follows as its own layer."""
         if activation == "leaky_relu":
             raw = Value(identifier(f"{ident}_linear", self.taken), out)
@@ -189,7 +190,7 @@ class KerasBackend(Backend):
         return Value(ident, out)
 
     @staticmethod
-    def activation_arg(function: Optional[str]) -> str:
+    def activation_arg(function: str | None) -> str:
         if function is None or function == "leaky_relu":
             return ""
         return f", activation={json.dumps(KERAS_ACTIVATIONS[function])}"
@@ -473,7 +474,7 @@ class KerasBackend(Backend):
 
 
 def _transpose_arguments(wanted: Pads, effective: list[int], stride: tuple[int, ...],
-                         spec_padding: Any) -> tuple[str, Optional[list[int]], Pads]:
+                         spec_padding: Any) -> tuple[str, list[int] | None, Pads]:
     """Keras ConvTranspose arguments (padding, output_padding) cutting the canvas as
     ``wanted``; failing that, "valid" and the cut still to make by a Cropping layer."""
     order = ["same", "valid"] if spec_padding == "same" else ["valid", "same"]

@@ -30,13 +30,14 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any, Union
 
 from cnnshape.core.errors import LayerError, SpecError
+from cnnshape.frameworks.common.build import Node, build_spec
 from cnnshape.layers import BY_TYPE
 from cnnshape.layers.conv import ConvTranspose, same_pads
-from cnnshape.frameworks.common.build import Node, build_spec
 
 TEXT = "<keras json>"
 """How error lines name JSON handed over as text."""
@@ -58,14 +59,14 @@ class _Pending:
     (a conv its zero padding, a pooling its padding, a merge its centre crops); any other
     reader gets it as a pad or crop layer of its own, if cnnshape's symmetric one fits."""
 
-    call: "_Call"
+    call: _Call
     kind: str
     """"pad" (zeros), "-inf" (cnnshape's Keras exporter's MinusInfPadding) or "crop"."""
     source: str
     pairs: list[tuple[int, int]]
     """(before, after) per spatial dim."""
     shape: Shape
-    made: Optional[str] = None
+    made: str | None = None
     """The node written for it, once a reader could not absorb it."""
 
     @property
@@ -120,8 +121,8 @@ class _Item:
 
 # ---------------------------------------------------------------- reading the document
 
-def from_keras_json(source: Union[str, "os.PathLike[str]", dict], *,
-                    name: Optional[str] = None) -> dict[str, Any]:
+def from_keras_json(source: str | os.PathLike[str] | dict, *,
+                    name: str | None = None) -> dict[str, Any]:
     """A spec dict from Keras model JSON: a path, the JSON text, or the parsed dict.
 
     Raises SpecError with one line naming the file and the layer when the model cannot be
@@ -143,7 +144,7 @@ def from_keras_json(source: Union[str, "os.PathLike[str]", dict], *,
                       description=description, source=where)
 
 
-def _read(source: Union[str, "os.PathLike[str]", dict]) -> tuple[str, Any]:
+def _read(source: str | os.PathLike[str] | dict) -> tuple[str, Any]:
     if isinstance(source, dict):
         return TEXT, source
     if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
@@ -171,7 +172,7 @@ def _parse(text: str, where: str) -> Any:
         raise SpecError([f"{where}: invalid JSON: nested too deeply"]) from None
 
 
-def _unwrap(data: Any, where: str) -> tuple[dict[str, Any], Optional[str]]:
+def _unwrap(data: Any, where: str) -> tuple[dict[str, Any], str | None]:
     """The model object, through an .h5 ``model_config`` or a TF.js ``modelTopology``."""
     version = None
     for _ in range(3):
@@ -192,7 +193,7 @@ def _unwrap(data: Any, where: str) -> tuple[dict[str, Any], Optional[str]]:
     return data, version
 
 
-def _model_name(model: dict[str, Any]) -> Optional[str]:
+def _model_name(model: dict[str, Any]) -> str | None:
     config = model.get("config")
     text = config.get("name") if isinstance(config, dict) else None
     return text if isinstance(text, str) and text else None
@@ -209,7 +210,7 @@ def _ints(value: Any, nd: int, what: str) -> list[int]:
     return list(values)
 
 
-def _compact(values: list[int]) -> Union[int, list[int]]:
+def _compact(values: list[int]) -> int | list[int]:
     """An int when every dim agrees, as people write specs."""
     return values[0] if len(set(values)) == 1 else values
 
@@ -284,7 +285,7 @@ class _Importer:
         """GlobalPooling(keepdims=False) flatten item -> (its global_pool item, readers)."""
 
     # -- models --------------------------------------------------------------
-    def model(self, data: Any, bound: Optional[Value], prefix: str) -> Value:
+    def model(self, data: Any, bound: Value | None, prefix: str) -> Value:
         """Translate a model; ``bound`` is the value its input takes when nested."""
         if not isinstance(data, dict) or not isinstance(data.get("config"), (dict, list)):
             raise SpecError([f"{self.where}: {prefix or 'model'}: a model needs a \"config\""])
@@ -292,7 +293,7 @@ class _Importer:
             return self.sequential(data["config"], bound, prefix)
         return self.functional(data["config"], bound, prefix)
 
-    def sequential(self, config: Any, bound: Optional[Value], prefix: str) -> Value:
+    def sequential(self, config: Any, bound: Value | None, prefix: str) -> Value:
         entries = config.get("layers") if isinstance(config, dict) else config
         if not isinstance(entries, list) or not entries:
             raise SpecError([f"{self.where}: {prefix or 'Sequential'}: no layers"])
@@ -310,7 +311,7 @@ class _Importer:
         assert value is not None
         return value
 
-    def functional(self, config: Any, bound: Optional[Value], prefix: str) -> Value:
+    def functional(self, config: Any, bound: Value | None, prefix: str) -> Value:
         entries = config.get("layers") if isinstance(config, dict) else None
         if not isinstance(entries, list):
             raise SpecError([f"{self.where}: {prefix or 'model'}: config has no \"layers\" list"])
@@ -557,7 +558,7 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
-def _endpoints(value: Any) -> Optional[list[TensorKey]]:
+def _endpoints(value: Any) -> list[TensorKey] | None:
     """input_layers/output_layers: ``[name, 0, 0]`` (Keras 3, one) or a list of those."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         value = [value]
@@ -663,7 +664,7 @@ def _order(calls: list[_Call], outputs: list[TensorKey], where: str,
 Handler = Callable[[_Importer, _Call, dict[str, Any], list[Value]], Value]
 
 
-def _function(value: Any, keras2: bool) -> Optional[str]:
+def _function(value: Any, keras2: bool) -> str | None:
     """A Keras activation (name or serialized function) as cnnshape's, None for linear."""
     if isinstance(value, dict):
         value = value.get("config") if isinstance(value.get("config"), str) else \
@@ -700,7 +701,7 @@ def _window(config: dict[str, Any], nd: int) -> tuple[list[int], list[int], list
 
 def _conv_input(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Value],
                 kernel: list[int], stride: list[int],
-                dilation: list[int]) -> tuple[str, Union[str, int, list[int]]]:
+                dilation: list[int]) -> tuple[str, str | int | list[int]]:
     """The conv's input and padding, absorbing a ZeroPadding that only it reads: zeros
     then a "valid" conv is the conv with that padding (numeric when symmetric, "same"
     when it is exactly Keras's "same" pads, the odd one after)."""
@@ -737,7 +738,7 @@ def _conv(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Valu
 
 
 def _window_fields(layer: dict[str, Any], stride: list[int],
-                   padding: Union[str, int, list[int]]) -> None:
+                   padding: str | int | list[int]) -> None:
     """stride and padding, left out at their defaults (1, "valid" = 0) as people write."""
     if set(stride) != {1}:
         layer["stride"] = _compact(stride)
@@ -746,7 +747,7 @@ def _window_fields(layer: dict[str, Any], stride: list[int],
 
 
 def _depthwise_layer(imp: _Importer, config: dict[str, Any], x: str,
-                     padding: Union[str, int, list[int]], kernel: list[int], stride: list[int],
+                     padding: str | int | list[int], kernel: list[int], stride: list[int],
                      dilation: list[int]) -> dict[str, Any]:
     """groups = channels, filters = channels x depth_multiplier."""
     channels = imp.shapes[x][-1]
@@ -783,7 +784,7 @@ def _transpose(imp: _Importer, call: _Call, config: dict[str, Any], values: list
     nd = _dims(call.cls)
     kernel, stride, dilation = _window(config, nd)
     x = imp.one(call, values)
-    padding: Union[str, int, list[int]] = str(config.get("padding", "valid")).lower()
+    padding: str | int | list[int] = str(config.get("padding", "valid")).lower()
     if padding not in ("valid", "same"):
         raise _Refused(f"padding {json.dumps(padding)}: only \"valid\" and \"same\" are supported")
     layer: dict[str, Any] = {"type": "conv_transpose", "filters": config["filters"],
@@ -809,7 +810,7 @@ def _dense(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Val
     return imp.emit(call, imp.own(call), _fused(layer, config, imp.keras2), [imp.one(call, values)])
 
 
-def _activation_node(imp: _Importer, call: _Call, function: Optional[str],
+def _activation_node(imp: _Importer, call: _Call, function: str | None,
                      values: list[Value]) -> Value:
     """A Keras activation layer stays a row of its own (as the source wrote it), except
     after an Add (cnnshape's residual holds it) and where cnnshape's Keras exporter spelt
@@ -892,7 +893,7 @@ def _pool(mode: str) -> Handler:
 
 
 def _padded_pool(imp: _Importer, layer: dict[str, Any], value: _Pending, kernel: list[int],
-                 stride: list[int]) -> Optional[dict[str, Any]]:
+                 stride: list[int]) -> dict[str, Any] | None:
     """A "valid" pooling right after a padding only it reads, as one padded pooling:
     zeros before an average pooling are counted as PyTorch's (and cnnshape's) are; -inf
     (the exporter's MinusInfPadding) before a max pooling is never chosen, as padding is
@@ -1070,7 +1071,7 @@ def _cropping(imp: _Importer, call: _Call, config: dict[str, Any], values: list[
 
 
 def _cropped_transpose(imp: _Importer, call: _Call, x: str, pairs: list[tuple[int, int]],
-                       cut: Shape) -> Optional[str]:
+                       cut: Shape) -> str | None:
     """A transposed conv cuts its canvas: padding p at the start, p - output_padding at
     the end. A crop that only reads it adds to those cuts; the sum is again a padding p'
     (the start cut) and output_padding p' - (end cut), if that lies in [0, stride)."""
@@ -1129,7 +1130,7 @@ def _merge(mode: str) -> Handler:
     return merge
 
 
-def _centre_crops(imp: _Importer, values: list[Value]) -> Optional[list[str]]:
+def _centre_crops(imp: _Importer, values: list[Value]) -> list[str] | None:
     """The merge's inputs before their Croppings, if those cut every input to the
     smallest spatial size, centred with the odd position after (cnnshape's merge crop)."""
     if not any(isinstance(v, _Pending) and v.kind == "crop" for v in values):

@@ -30,11 +30,11 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any
 
 from cnnshape.core.errors import SpecError
-from cnnshape.layers.conv import same_pads
 from cnnshape.frameworks.common.build import Node, build_spec
+from cnnshape.layers.conv import same_pads
 
 INSTALL = "pip install 'cnnshape[onnx]'"
 
@@ -69,13 +69,13 @@ class _Tensor:
     (PyTorch pools a 1-D map globally as a 2-D one: Unsqueeze, ReduceMean, Squeeze)."""
 
 
-def _spatial(values: list[int]) -> Union[int, list[int]]:
+def _spatial(values: list[int]) -> int | list[int]:
     """An int when every dim agrees (as people write specs), else a list."""
     return values[0] if len(set(values)) == 1 else list(values)
 
 
-def _channels_last(shape: tuple[Optional[int], ...], last: bool,
-                   units: tuple[int, ...] = ()) -> tuple[Optional[int], ...]:
+def _channels_last(shape: tuple[int | None, ...], last: bool,
+                   units: tuple[int, ...] = ()) -> tuple[int | None, ...]:
     """An ONNX shape with batch -> the spec's channels-last shape without it."""
     rest = tuple(v for i, v in enumerate(shape) if i and i not in units)
     if last or len(rest) <= 1:
@@ -92,11 +92,11 @@ def _onnx(source: Any = None) -> Any:
     return onnx
 
 
-def _read(onnx: Any, source: Any) -> tuple[Any, str, Optional[str]]:
+def _read(onnx: Any, source: Any) -> tuple[Any, str, str | None]:
     """The model, a label for messages and the directory of its external data, if a file."""
     if isinstance(source, onnx.ModelProto):
         return source, "<onnx model>", None
-    path: Optional[str] = None
+    path: str | None = None
     if isinstance(source, (bytes, bytearray, memoryview)):
         label, base = "<onnx bytes>", None
     elif isinstance(source, (str, os.PathLike)):
@@ -145,7 +145,7 @@ def _float(value: float) -> float:
 class _Importer:
     """Walks the graph in order, turning each ONNX node into graph Nodes or folding it."""
 
-    def __init__(self, onnx: Any, model: Any, label: str, base: Optional[str]) -> None:
+    def __init__(self, onnx: Any, model: Any, label: str, base: str | None) -> None:
         self.onnx = onnx
         self.label = label
         self.base = base
@@ -184,7 +184,7 @@ class _Importer:
         self.nodes: dict[str, Node] = {}
         self.sites: dict[str, str] = {}
         """Node name -> 'node NAME (OpType)', for messages about it after the walk."""
-        self.expect: dict[str, tuple[Optional[int], ...]] = {}
+        self.expect: dict[str, tuple[int | None, ...]] = {}
         """Node name -> the channels-last shape ONNX shape inference gives its output."""
         self.weights: dict[str, str] = {}
         """Initializer -> the layer that owns it (a second owner would share weights)."""
@@ -201,7 +201,7 @@ class _Importer:
         self.input_shape: tuple[int, ...] = ()
 
     # -- set-up --------------------------------------------------------------------------------
-    def _infer_shapes(self, model: Any) -> dict[str, tuple[Optional[int], ...]]:
+    def _infer_shapes(self, model: Any) -> dict[str, tuple[int | None, ...]]:
         """Every value's ONNX shape as shape inference gives it (None: unknown dim)."""
         from onnx import shape_inference
 
@@ -211,7 +211,7 @@ class _Importer:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise SpecError([f"{self.label}: ONNX shape inference fails on this model: "
                              f"{reason}"]) from None
-        shapes: dict[str, tuple[Optional[int], ...]] = {}
+        shapes: dict[str, tuple[int | None, ...]] = {}
         graph = inferred.graph
         for info in [*graph.input, *graph.value_info, *graph.output]:
             tensor = info.type.tensor_type
@@ -262,7 +262,7 @@ class _Importer:
         return sizes[0] is not None and all(v is None or v <= SMALL for v in sizes) and \
             sizes[0] <= SMALL
 
-    def _size(self, name: str) -> Optional[int]:
+    def _size(self, name: str) -> int | None:
         """How many values a tensor holds, if shape inference knows."""
         shape = self.shapes.get(name)
         if shape is None or any(v is None for v in shape):
@@ -319,7 +319,7 @@ class _Importer:
             raise _Problem(f"reads {name}, a tensor reshaped into one axis with its batch")
         raise _Problem(f"reads {name!r}, which no earlier node computes")
 
-    def shape(self, name: str) -> tuple[Optional[int], ...]:
+    def shape(self, name: str) -> tuple[int | None, ...]:
         shape = self.shapes.get(name)
         if shape is None:
             raise _Problem(f"ONNX shape inference gives no shape for {name}")
@@ -407,10 +407,10 @@ class _Importer:
     def ints(self, name: str) -> list[int]:
         return [int(v) for v in self.value(name).reshape(-1)]
 
-    def optional(self, node: Any, index: int) -> Optional[str]:
+    def optional(self, node: Any, index: int) -> str | None:
         return node.input[index] if len(node.input) > index and node.input[index] else None
 
-    def weight_root(self, name: str) -> Optional[str]:
+    def weight_root(self, name: str) -> str | None:
         """The initializer a weight comes from through folded ops (a Transpose of W, an
         Unsqueeze of a per-channel scale)."""
         seen = 0
@@ -421,7 +421,7 @@ class _Importer:
             name, seen = producer.input[0], seen + 1
         return name if name in self.initializers else None
 
-    def own(self, weight: str, owner: str = PENDING) -> Optional[str]:
+    def own(self, weight: str, owner: str = PENDING) -> str | None:
         """Claim a weight for the layer being built (one weight, one layer); its
         initializer's name, if it has one. PyTorch's TorchScript exporter stores equal
         initializers once and gives each layer an Identity of it: distinct values here."""
@@ -453,7 +453,7 @@ class _Importer:
                                                  if i != axis)
 
     # -- building nodes ------------------------------------------------------------------------
-    def name_for(self, node: Any, weight: Optional[str]) -> str:
+    def name_for(self, node: Any, weight: str | None) -> str:
         """The most telling name the graph keeps: PyTorch's module path (``layer1.0.conv1``,
         from the dynamo exporter's metadata or the TorchScript exporter's node names), for
         a top-level op its weight's name (without ``.weight``) or its own, else the ONNX
@@ -491,8 +491,8 @@ class _Importer:
         return candidate
 
     def add(self, node: Any, layer: dict[str, Any], inputs: list[str], last: bool,
-            weight: Optional[str] = None, output: Optional[str] = None,
-            units: tuple[int, ...] = (), name: Optional[str] = None) -> str:
+            weight: str | None = None, output: str | None = None,
+            units: tuple[int, ...] = (), name: str | None = None) -> str:
         """A new graph Node for ``node``'s output (or ``output``)."""
         name = name or self.name_for(node, weight)
         # an activation alone in a module's scope was an activation module (nn.ReLU): a row
@@ -510,8 +510,8 @@ class _Importer:
             self.expect[name] = _channels_last(shape, last, units)
         return name
 
-    def alias(self, node: Any, x: _Tensor, last: Optional[bool] = None,
-              units: Optional[tuple[int, ...]] = None) -> None:
+    def alias(self, node: Any, x: _Tensor, last: bool | None = None,
+              units: tuple[int, ...] | None = None) -> None:
         """``node``'s output is ``x`` itself, perhaps in another layout."""
         self.tensors[node.output[0]] = _Tensor(x.node, x.last if last is None else last,
                                                x.units if units is None else units)
@@ -526,7 +526,7 @@ class _Importer:
                                if i not in self.passthrough)
         return readers == {self.index}
 
-    def layer_of(self, name: str) -> Optional[Node]:
+    def layer_of(self, name: str) -> Node | None:
         return self.nodes.get(name)
 
     def rank(self, name: str) -> int:
@@ -537,7 +537,7 @@ class _Importer:
         return list(range(1, rank - 1)) if t.last else list(range(2, rank))
 
     # -- the walk ------------------------------------------------------------------------------
-    def run(self, name: Optional[str]) -> dict[str, Any]:
+    def run(self, name: str | None) -> dict[str, Any]:
         if len(self.graph.output) != 1:
             listed = ", ".join(o.name for o in self.graph.output)
             raise SpecError([f"{self.label}: the graph has {len(self.graph.output)} outputs "
@@ -570,7 +570,7 @@ class _Importer:
         self._check(spec)
         return spec
 
-    def _name(self) -> Optional[str]:
+    def _name(self) -> str | None:
         graph = self.graph.name
         if graph and graph not in PLACEHOLDER_GRAPH_NAMES:
             return str(graph)
@@ -615,7 +615,7 @@ class _Importer:
 
     # -- convolution and pooling ---------------------------------------------------------------
     def window_pads(self, node: Any, dims: tuple[int, ...], kernel: list[int], stride: list[int],
-                    dilation: list[int], allow_same: bool = True) -> Union[int, list[int], str]:
+                    dilation: list[int], allow_same: bool = True) -> int | list[int] | str:
         """ONNX pads/auto_pad -> the spec's padding: symmetric numbers, or TensorFlow's
         "same" where the pads are exactly what it would choose for this input."""
         a = _attrs(node)
@@ -760,8 +760,8 @@ class _Importer:
             layer["ceil_mode"] = True
         self.add(node, layer, [x.node], False)
 
-    def _averaged(self, node: Any, padding: Union[int, list[int], str], dims: tuple[int, ...],
-                  kernel: list[int], stride: list[int], ceil: bool) -> Union[int, list[int], str]:
+    def _averaged(self, node: Any, padding: int | list[int] | str, dims: tuple[int, ...],
+                  kernel: list[int], stride: list[int], ceil: bool) -> int | list[int] | str:
         """A spec's average pool counts the padded cells with numeric padding (PyTorch's
         default), not with "same" (TensorFlow's). ONNX says which with count_include_pad:
         where the pads are the ones "same" picks, "same" is exact, values too; elsewhere
@@ -876,7 +876,7 @@ class _Importer:
                  weight=self.own(node.input[1]))
 
     # -- element-wise --------------------------------------------------------------------------
-    def _binary(self, node: Any, mode: str) -> Optional[tuple[_Tensor, str]]:
+    def _binary(self, node: Any, mode: str) -> tuple[_Tensor, str] | None:
         """A merge of two computed tensors; else the computed operand and the constant."""
         a_name, b_name = node.input[0], node.input[1]
         if a_name in self.constants:
@@ -887,8 +887,8 @@ class _Importer:
         self._merge(node, mode, [a_name, b_name])
         return None
 
-    def _merge(self, node: Any, mode: str, names: list[str], output: Optional[str] = None,
-               name: Optional[str] = None) -> None:
+    def _merge(self, node: Any, mode: str, names: list[str], output: str | None = None,
+               name: str | None = None) -> None:
         tensors = [self.tensor(n) for n in names]
         ranks = {self.rank(n) for n in names}
         if len(ranks) != 1:
@@ -1194,7 +1194,7 @@ class _Importer:
             raise _Problem(f"reshapes {list(shape)} to {out}; a spec reshapes only as a flatten "
                            "to [N, -1]")
 
-    def _axes(self, node: Any) -> Optional[list[int]]:
+    def _axes(self, node: Any) -> list[int] | None:
         """Squeeze's and Unsqueeze's axes: an input from opset 13, an attribute before."""
         if self.opset >= 13:
             name = self.optional(node, 1)
@@ -1332,7 +1332,7 @@ class _Importer:
             per_axis[axis] = (-begin, -(n - stop))
         self._window_change(node, x, shape, per_axis, "slices")
 
-    def _crop_merge(self, inputs: list[str]) -> Optional[list[str]]:
+    def _crop_merge(self, inputs: list[str]) -> list[str] | None:
         """Crops that only feed this merge and center every input on the smallest size are
         the merge's own ``crop`` (U-Net's skips): their sources, or None."""
         if not any(i in self.cuts for i in inputs):
@@ -1376,8 +1376,8 @@ class _Importer:
                                  "(or center-crops at a merge)"])
             self.nodes[name].layer["cropping"] = _spatial([b for b, _ in cuts])
 
-    def _resize(self, node: Any, scales_name: Optional[str], sizes_name: Optional[str],
-                axes: Optional[list[int]]) -> None:
+    def _resize(self, node: Any, scales_name: str | None, sizes_name: str | None,
+                axes: list[int] | None) -> None:
         """Nearest resizing by whole factors repeats every value (whatever the coordinate
         transformation and rounding attributes say): the spec's upsample."""
         x = self.tensor(node.input[0])
@@ -1499,7 +1499,7 @@ def _repaired(model: Any) -> Any:
     return fixed
 
 
-def _module_scope(node: Any) -> Optional[tuple[str, ...]]:
+def _module_scope(node: Any) -> tuple[str, ...] | None:
     """The submodule an op came from (dynamo's name scopes or the TorchScript exporter's
     ``/layer1/layer1.0/relu/Relu``); None for the top module's own ops and other producers."""
     scopes = _scopes(node)  # dynamo: the module path, then the op's own (fx) name
@@ -1526,7 +1526,7 @@ def _scopes(node: Any) -> list[str]:
     return []
 
 
-def _reshape(shape: tuple[int, ...], target: list[int], allowzero: bool) -> Optional[list[int]]:
+def _reshape(shape: tuple[int, ...], target: list[int], allowzero: bool) -> list[int] | None:
     """ONNX Reshape's output shape (0 copies the input's dim, -1 takes the rest)."""
     out = [shape[i] if v == 0 and not allowzero and i < len(shape) else v
            for i, v in enumerate(target)]
@@ -1541,7 +1541,7 @@ def _reshape(shape: tuple[int, ...], target: list[int], allowzero: bool) -> Opti
     return out if math.prod(out) == total else None
 
 
-def from_onnx(source: Any, *, name: Optional[str] = None) -> dict[str, Any]:
+def from_onnx(source: Any, *, name: str | None = None) -> dict[str, Any]:
     """A spec computing what an ONNX model computes.
 
     ``source`` is a path to a ``.onnx`` file (of data stored beside it only small

@@ -15,11 +15,12 @@ import with one line instead of printing a wrong table.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from cnnshape.core.errors import SpecError
-from cnnshape.layers.conv import same_pads
 from cnnshape.frameworks.common.build import Node, build_spec
+from cnnshape.layers.conv import same_pads
 
 SOURCE = "<torch module>"
 
@@ -406,7 +407,7 @@ class _Translator:
         self.add(node, {"type": "crop", "cropping": _spatial(starts, len(starts))},
                  [self.ref(x)])
 
-    def _merge_name(self, node: Any) -> Optional[str]:
+    def _merge_name(self, node: Any) -> str | None:
         target = node.target
         name = target if isinstance(target, str) else getattr(target, "__name__", "")
         return name if name in MERGES else None
@@ -580,7 +581,7 @@ def _channels_last(shape: Sequence[int], last: bool) -> list[int]:
 
 
 def from_torch(module: Any, input_shape: Sequence[int], *,
-               name: Optional[str] = None) -> dict[str, Any]:
+               name: str | None = None) -> dict[str, Any]:
     """A spec computing what ``module`` computes on ``input_shape``.
 
     ``input_shape`` is in PyTorch's order with the batch, as ``torch.randn`` takes it:
