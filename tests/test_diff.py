@@ -68,7 +68,7 @@ def test_renamed_layer_pairs_by_position() -> None:
 
 def test_inserted_and_removed_layers() -> None:
     layers = json.loads(json.dumps(BASE["layers"]))
-    inserted = layers[:1] + [{"type": "conv", "name": "c2", "filters": 8, "kernel": 1}] + layers[1:]
+    inserted = [*layers[:1], {"type": "conv", "name": "c2", "filters": 8, "kernel": 1}, *layers[1:]]
     d = diff(BASE, variant(layers=inserted))
     assert statuses(d)[:3] == [("same", "input"), ("same", "c1"), ("added", "c2")]
     assert d.pairs[2].a is None and d.pairs[2].b.params == 1 * 1 * 8 * 8 + 8

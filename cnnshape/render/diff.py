@@ -119,9 +119,13 @@ def to_json(diff: Diff) -> str:
     return json.dumps(diff.to_dict(), indent=2) + "\n"
 
 
-_STYLE = """body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}
-td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child,td:nth-child(2),th{text-align:left}
-tr.changed,tr.renamed{background:#fff3c4}tr.added{background:#d9f5d9}tr.removed{background:#f9d6d5}"""
+_STYLE = (
+    "body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+    "td:first-child,td:nth-child(2),th{text-align:left}"
+    "tr.changed,tr.renamed{background:#fff3c4}tr.added{background:#d9f5d9}"
+    "tr.removed{background:#f9d6d5}"
+)
 
 
 def to_html(diff: Diff) -> str:
