@@ -143,6 +143,35 @@ def auto_diagram(network: Network, report: Report) -> tuple[str, str] | None:
     return None
 
 
+# ---------------------------------------------------------------- draw's styles (see registry.py)
+
+
+def draw_volume(network: Network, *, scale: str = "sqrt", max_layers: int | None = None,
+                **_: object) -> str:
+    """`draw --style volume`: activations as 3-D boxes."""
+    from cnnshape.render.volume import volume_svg
+
+    return volume_svg(analyze(network, receptive=False), scale=scale, max_layers=max_layers)
+
+
+def draw_graph(network: Network, *, depth: int | None = None, **_: object) -> str:
+    """`draw --style graph`: the block diagram; analyses nothing beyond what it draws."""
+    from cnnshape.render.diagram import graph_svg
+
+    return graph_svg(network, depth=depth)
+
+
+def draw_auto(network: Network, *, depth: int | None = None, scale: str = "sqrt",
+              max_layers: int | None = None) -> str:
+    """`draw --style auto`: volumes for a short chain, else the graph style."""
+    report = analyze(network, receptive=False)
+    if not is_simple_chain(report):
+        return draw_graph(network, depth=depth)
+    from cnnshape.render.volume import volume_svg
+
+    return volume_svg(report, scale=scale, max_layers=max_layers)  # the report at hand
+
+
 # ---------------------------------------------------------------- SVG inlining
 
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
@@ -369,12 +398,13 @@ def _table(ident: str, columns: Sequence[tuple[str, str, bool]],
     body = []
     for index, cells in enumerate(rows):
         tds = "".join(f'<td{_num(n)} data-sort="{esc(sort)}">{esc(text)}</td>'
-                      for (text, sort), n in zip(cells, numeric))
+                      for (text, sort), n in zip(cells, numeric, strict=False))
         body.append(f'<tr data-index="{index}">{tds}</tr>')
     tfoot = ""
     if foot:
         tfoot = ("<tfoot><tr>" + "".join(f"<td{_num(n)}>{esc(text)}</td>"
-                                         for text, n in zip(foot, numeric)) + "</tr></tfoot>")
+                                         for text, n in zip(foot, numeric, strict=False))
+                 + "</tr></tfoot>")
     return (f'<div class="scroll"><table id="{ident}" class="sortable">\n{_head(columns)}\n'
             f"<tbody>\n" + "\n".join(body) + f"\n</tbody>\n{tfoot}\n</table></div>")
 
@@ -435,7 +465,8 @@ def _receptive(report: Report) -> str:
         whole = next((r for r in rows[rows.index(last) + 1:]
                       if r.receptive_field.get("whole_input")), None)
         if whole is not None:
-            lines.append(f" From <strong>{esc(whole.name)}</strong> on, every unit sees the whole input.")
+            lines.append(f" From <strong>{esc(whole.name)}</strong> on, every unit sees the "
+                         "whole input.")
         lines.append("</p>")
     intro = ("<p>Size: input positions one unit sees; stride (jump): input positions between "
              "adjacent units; start: the centre of the first unit's field. Where paths merge the "

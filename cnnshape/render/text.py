@@ -1,7 +1,9 @@
-"""Reports -> text: a rich table, JSON, CSV or Markdown.
+"""Reports -> text: a rich table, JSON, CSV or Markdown; and the comparison, verification
+and sweep tables.
 
 The renderers only format; every number comes from the report. rich is imported
-only by the table renderer, so the other formats start faster.
+only by the table renderers, so the other formats start faster. The rich tables are
+returned as the text rich would print (render/registry.py lists every format by name).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cnnshape.core.fields import show_shape
 from cnnshape.engine.analysis import Report, Row
@@ -78,11 +80,15 @@ def rf_cells(field: Mapping[str, Any]) -> tuple[str, str]:
 
 def _bytes_per_sample(report: Report) -> int:
     memory = report.memory or {}
-    return memory.get("bytes_per_value", 4) * memory.get("batch", 1)
+    per_value: int = memory.get("bytes_per_value", 4)
+    batch: int = memory.get("batch", 1)
+    return per_value * batch
 
 
 # name: (header, the cell of a row, the cell of the totals line)
-COLUMNS: dict[str, tuple[str, Callable[[Row, Report, View], str], Callable[[Report, View], str]]] = {
+_Cell = Callable[[Row, Report, View], str]
+_Total = Callable[[Report, View], str]
+COLUMNS: dict[str, tuple[str, _Cell, _Total]] = {
     "layer": ("Layer", lambda r, rep, v: layer_label(r), lambda rep, v: "Total"),
     "shape": ("Activation shape", lambda r, rep, v: v.shape(r.output_shape),
               lambda rep, v: v.shape(rep.output_shape)),
@@ -93,7 +99,8 @@ COLUMNS: dict[str, tuple[str, Callable[[Row, Report, View], str], Callable[[Repo
     "macs": ("MACs", lambda r, rep, v: v.number(r.macs), lambda rep, v: v.number(rep.totals.macs)),
     "flops": ("FLOPs (2 x MACs)", lambda r, rep, v: v.number(2 * r.macs),
               lambda rep, v: v.number(2 * rep.totals.macs)),
-    "memory": ("Activation memory", lambda r, rep, v: _mib(r.activation_size * _bytes_per_sample(rep)),
+    "memory": ("Activation memory",
+               lambda r, rep, v: _mib(r.activation_size * _bytes_per_sample(rep)),
                lambda rep, v: "peak " + _mib(rep.memory.get("inference_peak_activation_bytes", 0))),
     "rf_size": ("RF size", lambda r, rep, v: rf_cells(r.receptive_field)[0], lambda rep, v: ""),
     "rf_stride": ("RF stride", lambda r, rep, v: rf_cells(r.receptive_field)[1],
@@ -184,9 +191,10 @@ def to_markdown(report: Report, depth: int | None = None, view: View | None = No
     return "\n".join(lines) + "\n"
 
 
-def print_table(report: Report, depth: int | None = None,
-                view: View | None = None) -> None:
-    """The course-style table on the terminal (plain when piped or NO_COLOR is set)."""
+def report_table(report: Report, *, depth: int | None = None, view: View | None = None,
+                 rf: bool = False, chart: bool = False) -> str:
+    """`--format table`: the course-style table (plain when piped or NO_COLOR is set), then
+    with ``chart`` the terminal bar chart; ``rf`` is the CSV's and does not apply here."""
     from rich.console import Console
     from rich.table import Table
 
@@ -199,25 +207,72 @@ def print_table(report: Report, depth: int | None = None,
     # justification left to do, rich skips a Padding per cell and draws a 200-row
     # table in half the time.
     titles = headers(view)
-    widths = [max(len(c) for c in column) for column in zip(titles, footer, *body)]
+    widths = [max(len(c) for c in column) for column in zip(titles, footer, *body, strict=True)]
     left = [c == "layer" for c in view.columns]
 
     def aligned(values: Sequence[str]) -> list[str]:
         return [f" {v:<{w}} " if is_left else f" {v:>{w}} "
-                for v, w, is_left in zip(values, widths, left)]
+                for v, w, is_left in zip(values, widths, left, strict=True)]
 
     table = Table(title=report.name, show_footer=True, title_justify="left", padding=0)
-    for header, foot in zip(aligned(titles), aligned(footer)):
+    for header, foot in zip(aligned(titles), aligned(footer), strict=True):
         table.add_column(header, footer=foot, no_wrap=True)
-    for row, values in zip(shown, body):
+    for row, values in zip(shown, body, strict=True):
         table.add_row(*aligned(values), style="bold" if row.composite else None)
-    console.print(table, markup=False, highlight=False)
-    for line in summary_lines(report):
-        console.print(line, markup=False, highlight=False)
-    if "rf_size" in view.columns and any(not r.receptive_field.get("aligned", True)
-                                         for r in shown):
-        console.print("* the merged paths disagree on where units are centred or how far apart "
-                      "they are; the largest field is shown", markup=False, highlight=False)
+    with console.capture() as captured:
+        console.print(table, markup=False, highlight=False)
+        for line in summary_lines(report):
+            console.print(line, markup=False, highlight=False)
+        if "rf_size" in view.columns and any(not r.receptive_field.get("aligned", True)
+                                             for r in shown):
+            console.print("* the merged paths disagree on where units are centred or how far "
+                          "apart they are; the largest field is shown",
+                          markup=False, highlight=False)
+    text: str = captured.get()
+    if chart:
+        from cnnshape.render.charts import chart_lines
+
+        # Its own console, as wide as the terminal up to 120 columns (not the table's 200).
+        bars = Console(markup=False, highlight=False)
+        with bars.capture() as drawn:
+            for bar in chart_lines(report, min(bars.width, 120)):
+                bars.print(bar)
+        text += drawn.get()
+    return text
+
+
+def report_json(report: Report, *, depth: int | None = None, **_: object) -> str:
+    """`--format json`: everything, receptive fields included, down to ``depth``."""
+    return to_json(report, depth) + "\n"
+
+
+def report_csv(report: Report, *, depth: int | None = None, rf: bool = False,
+               **_: object) -> str:
+    """`--format csv`: one row per layer, receptive fields with ``rf``."""
+    return to_csv(report, depth, rf)
+
+
+def report_markdown(report: Report, *, depth: int | None = None, view: View | None = None,
+                    **_: object) -> str:
+    """`--format markdown`: the table's columns and units as a Markdown table."""
+    return to_markdown(report, depth, view)
+
+
+def print_table(report: Report, depth: int | None = None,
+                view: View | None = None) -> None:
+    """cnnshape 0.1's API: report_table's text on standard output (the CLI uses report_table)."""
+    import sys
+
+    sys.stdout.write(report_table(report, depth=depth, view=view))
+
+
+class _Serializable(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def as_json(subject: _Serializable, **_: object) -> str:
+    """`--format json` of compare-dense, verify and sweep: the result's dict, indented."""
+    return json.dumps(subject.to_dict(), indent=2) + "\n"
 
 
 def _console(console_class: Any) -> Any:
@@ -229,11 +284,16 @@ def _console(console_class: Any) -> Any:
     return console
 
 
-def print_comparison(report: DenseReport) -> None:
-    """compare-dense with a spec: each conv/dense layer against its dense equivalent."""
+def comparison_table(report: DenseReport, *, kernel: int | None = None) -> str:
+    """compare-dense: each conv/dense layer against its dense equivalent; with ``kernel`` (the
+    one-layer example) the lecture's argument in words for its one layer instead."""
     from rich.console import Console
     from rich.table import Table
 
+    if kernel is not None:
+        from cnnshape.engine.dense_compare import explain
+
+        return "\n".join(explain(report.layers[0], kernel)) + "\n"
     console = _console(Console)
     table = Table(title=f"{report.name or 'spec'}: conv vs dense", title_justify="left",
                   show_footer=True)
@@ -241,7 +301,7 @@ def print_comparison(report: DenseReport) -> None:
                "Weight reuse", "Inputs read per output")
     ratio = f"{report.dense_params / report.params:,.1f}x" if report.params else ""
     footers = ("Total", "", f"{report.params:,}", f"{report.dense_params:,}", ratio, "", "")
-    for header, footer in zip(columns, footers):
+    for header, footer in zip(columns, footers, strict=True):
         table.add_column(header, footer=footer, justify="left" if header == "Layer" else "right",
                          no_wrap=True)
     for c in report.layers:
@@ -250,13 +310,23 @@ def print_comparison(report: DenseReport) -> None:
                       f"{show_shape(tuple(c.input_shape))} -> {show_shape(tuple(c.output_shape))}",
                       f"{c.params:,}", f"{c.dense_params:,}", f"{c.ratio:,.1f}x",
                       f"{c.reuse:,}", reads)
-    console.print(table)
-    console.print("Weight reuse: positions at which each weight is applied (parameter sharing). "
-                  "Inputs read: the window each output value sees (sparsity of connections); "
-                  "the dense equivalent reads every input.", highlight=False)
+    with console.capture() as captured:
+        console.print(table)
+        console.print("Weight reuse: positions at which each weight is applied (parameter "
+                      "sharing). Inputs read: the window each output value sees (sparsity of "
+                      "connections); the dense equivalent reads every input.", highlight=False)
+    text: str = captured.get()
+    return text
 
 
-def print_verification(result: Verification) -> None:
+def print_comparison(report: DenseReport) -> None:
+    """cnnshape 0.1's API: comparison_table's text on standard output."""
+    import sys
+
+    sys.stdout.write(comparison_table(report))
+
+
+def verification_table(result: Verification) -> str:
     """verify: the calculator's shape against the reference pass's, per layer."""
     from rich.console import Console
     from rich.table import Table
@@ -271,20 +341,31 @@ def print_verification(result: Verification) -> None:
         mark = Text("✓", style="green") if check.ok else Text("✗ mismatch", style="red")
         table.add_row(f"{indent}{check.name}", show_shape(check.expected),
                       show_shape(check.produced), mark)
-    console.print(table)
-    for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
     rate = result.run_macs / result.seconds / 1e6 if result.seconds else 0.0
     verdict = "all shapes agree" if result.ok else \
         f"{sum(not c.ok for c in result.checks)} layer(s) disagree"
-    console.print(f"{len(result.checks)} layers, {verdict}; {result.run_macs:,} MACs in "
-                  f"{result.seconds:.2f} s ({rate:.1f} M MACs/s)", highlight=False)
+    with console.capture() as captured:
+        console.print(table)
+        for note in result.notes:
+            console.print(f"note: {note}", highlight=False)
+        console.print(f"{len(result.checks)} layers, {verdict}; {result.run_macs:,} MACs in "
+                      f"{result.seconds:.2f} s ({rate:.1f} M MACs/s)", highlight=False)
+    text: str = captured.get()
+    return text
+
+
+def print_verification(result: Verification) -> None:
+    """cnnshape 0.1's API: verification_table's text on standard output."""
+    import sys
+
+    sys.stdout.write(verification_table(result))
 
 
 SWEEP_FIELDS = ("output_shape", "params", "macs", "peak_memory_bytes", "error")
 
 
-def sweep_csv(report: SweepReport) -> str:
+def sweep_csv(report: SweepReport, **_: object) -> str:
+    """`sweep --format csv`: the values, then the results, one row per combination."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*report.keys, *SWEEP_FIELDS])
@@ -297,7 +378,7 @@ def sweep_csv(report: SweepReport) -> str:
     return out.getvalue()
 
 
-def print_sweep(report: SweepReport, batch: int, dtype: str) -> None:
+def sweep_table(report: SweepReport, *, batch: int = 1, dtype: str = "float32") -> str:
     """One row per combination; an invalid one shows its error instead of numbers."""
     from rich.console import Console
     from rich.table import Table
@@ -318,4 +399,14 @@ def print_sweep(report: SweepReport, batch: int, dtype: str) -> None:
             continue
         table.add_row(*values, show_shape(tuple(row.output_shape or ())), f"{row.params:,}",
                       f"{row.macs:,}", mib(row.peak_memory_bytes or 0))
-    console.print(table, markup=False, highlight=False)
+    with console.capture() as captured:
+        console.print(table, markup=False, highlight=False)
+    text: str = captured.get()
+    return text
+
+
+def print_sweep(report: SweepReport, batch: int, dtype: str) -> None:
+    """cnnshape 0.1's API: sweep_table's text on standard output."""
+    import sys
+
+    sys.stdout.write(sweep_table(report, batch=batch, dtype=dtype))
