@@ -14,6 +14,7 @@ from math import gcd
 from operator import mul
 from typing import TYPE_CHECKING
 
+from cnnshape.core import window
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
 from cnnshape.core.tensor import (
@@ -28,6 +29,9 @@ from cnnshape.core.tensor import (
 from cnnshape.layers.activation import FUNCTIONS, activate
 from cnnshape.layers.base import Inferred, LayerBase, prod, spatial_dims
 
+same_pads = window.same_pads
+"""Re-exported: the importers and exporters match TensorFlow's "same" pads with it."""
+
 if TYPE_CHECKING:
     from cnnshape.core.rf import RF
     from cnnshape.layers.base import Weights
@@ -35,21 +39,12 @@ if TYPE_CHECKING:
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
-def same_pads(n: int, effective: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's "same": pad so the output is ceil(n/s); the odd pixel goes after."""
-    out = -(-n // stride)
-    total = max((out - 1) * stride + effective - n, 0)
-    return total // 2, total - total // 2
-
-
 def resolve_pads(padding: int | tuple[int, ...] | str, dims: tuple[int, ...],
                  effective: tuple[int, ...], stride: tuple[int, ...]) -> list[tuple[int, int]]:
-    """(before, after) padding per spatial dim."""
-    if padding == "same":
-        return [same_pads(n, e, s) for n, e, s in zip(dims, effective, stride)]
-    if padding == "valid":
-        return [(0, 0)] * len(dims)
-    return [(p, p) for p in per_dim(padding, len(dims), "padding")]  # type: ignore[arg-type]
+    """(before, after) padding per spatial dim: the window rule (core.window) per dim."""
+    if isinstance(padding, str):
+        return [window.resolve(padding, n, e, s) for n, e, s in zip(dims, effective, stride)]
+    return [(p, p) for p in per_dim(padding, len(dims), "padding")]
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +52,7 @@ def _window_pads(padding: int | tuple[int, ...] | str, dims: tuple[int, ...],
                  kernel: tuple[int, ...], stride: tuple[int, ...],
                  dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
     """Cached: networks repeat the same few geometries thousands of times."""
-    effective = tuple([d * (k - 1) + 1 for k, d in zip(kernel, dilation)])
+    effective = tuple([window.effective(k, d) for k, d in zip(kernel, dilation)])
     return effective, resolve_pads(padding, dims, effective, stride)
 
 
@@ -154,15 +149,14 @@ class Conv(_ConvBase):
         effective, pads = self._pads(shape[:-1], kernel, stride, dilation)
         out: list[int] = []
         notes: list[str | None] = []
-        for i, (n, e, s, (before, after)) in enumerate(zip(shape[:-1], effective, stride, pads)):
-            padded = n + before + after
-            if e > padded:
-                raise LayerError(f"{DIM_NAMES[dims][i]}: kernel {kernel[i]}"
-                                 f"{f' (dilated to {e})' if e != kernel[i] else ''} is larger than "
-                                 f"the padded input {padded}")
-            out.append((padded - e) // s + 1)
+        for i, (n, k, s, d, (before, after)) in enumerate(
+                zip(shape[:-1], kernel, stride, dilation, pads)):
+            try:
+                out.append(window.output_length(n, k, s, (before, after), d))
+            except LayerError as problem:
+                raise LayerError(f"{DIM_NAMES[dims][i]}: {problem}") from None
             if not isinstance(self.padding, str) or self.padding == "valid":
-                notes.append(dropped_warning(padded - e, s, after))
+                notes.append(dropped_warning(n + before + after - effective[i], s, after))
         macs = prod(out) * filters * prod(kernel) * (cin // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs,
                         per_dim_warnings(dims, notes))
@@ -230,26 +224,17 @@ class ConvTranspose(_ConvBase):
         """(before, after) cropping of the scattered canvas, and the output padding."""
         extra = per_dim(self.output_padding, dims, "output_padding")
         for i, (op, s, d) in enumerate(zip(extra, stride, dilation)):
-            if op >= max(s, d):
+            if not window.output_padding_ok(op, s, d):
                 raise LayerError(f"output_padding {op} must be smaller than stride {s} or "
                                  f"dilation {d} ({DIM_NAMES[dims][i]})")
-        if self.padding == "same":
-            if any(extra):
-                raise LayerError('output_padding cannot be combined with padding "same"')
-            crops = []
-            for k, s, d in zip(kernel, stride, dilation):
-                # Keras's output is n*s. A dilated kernel shorter than the stride leaves the
-                # canvas short of that: TensorFlow fills the tail with zeros (negative crop).
-                total = d * (k - 1) + 1 - s
-                crops.append((total // 2, total - total // 2) if total >= 0 else (0, total))
-            return crops, extra
-        if self.padding == "valid":
-            if any(extra):
-                return [(0, 0)] * dims, extra
-            # Keras: n*s + max(d(k-1)+1-s, 0); a kernel shorter than the stride leaves zeros.
-            return [(0, min(d * (k - 1) + 1 - s, 0)) for k, s, d in zip(kernel, stride, dilation)], \
-                extra
-        return [(p, p) for p in per_dim(self.padding, dims, "padding")], extra  # type: ignore[arg-type]
+        if self.padding == "same" and any(extra):
+            raise LayerError('output_padding cannot be combined with padding "same"')
+        if self.padding == "valid" and any(extra):
+            return [(0, 0)] * dims, extra
+        pads: list[int | str] = [self.padding] * dims if isinstance(self.padding, str) else \
+            list(per_dim(self.padding, dims, "padding"))
+        return [window.transposed_crops(p, k, s, d)
+                for p, k, s, d in zip(pads, kernel, stride, dilation)], extra
 
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
@@ -257,11 +242,10 @@ class ConvTranspose(_ConvBase):
         out = []
         for i, (n, k, s, d, (before, after), op) in enumerate(
                 zip(shape[:-1], kernel, stride, dilation, crops, extra)):
-            size = (n - 1) * s - before - after + d * (k - 1) + op + 1
-            if size < 1:
-                raise LayerError(f"{DIM_NAMES[dims][i]}: the output size reaches {size} "
-                                 f"(padding {before} too large for input {n})")
-            out.append(size)
+            try:
+                out.append(window.transposed_length(n, k, s, (before, after), d, op))
+            except LayerError as problem:
+                raise LayerError(f"{DIM_NAMES[dims][i]}: {problem}") from None
         macs = prod(shape[:-1]) * cin * prod(kernel) * (filters // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs)
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, per_dim, spatial
 from cnnshape.core.tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
+from cnnshape.core.window import output_length, resolve
 from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
-from cnnshape.layers.conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
+from cnnshape.layers.conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings
 
 if TYPE_CHECKING:
     from cnnshape.core.rf import RF
@@ -50,9 +51,8 @@ class Pool(LayerBase):
         if isinstance(self.padding, str):
             if self.ceil_mode:
                 raise LayerError(f'ceil_mode needs numeric padding, not "{self.padding}"')
-            if self.padding == "same":
-                return kernel, stride, [same_pads(n, k, s) for n, k, s in zip(dims, kernel, stride)]
-            return kernel, stride, [(0, 0)] * nd
+            return kernel, stride, [resolve(self.padding, n, k, s)
+                                    for n, k, s in zip(dims, kernel, stride)]
         pads = per_dim(self.padding, nd, "padding")
         for i, (p, k) in enumerate(zip(pads, kernel)):
             if p > k // 2:
@@ -67,21 +67,12 @@ class Pool(LayerBase):
         out = []
         warnings: list[str | None] = []
         for i, (n, k, s, (before, after)) in enumerate(zip(dims, kernel, stride, pads)):
-            if self.padding == "same":
-                out.append(-(-n // s))
-                continue
-            span = n + before + after - k
-            if span < 0:
-                raise LayerError(f"{DIM_NAMES[nd][i]}: kernel {k} is larger than the padded "
-                                 f"input {n + before + after}")
-            if self.ceil_mode:
-                size = -(-span // s) + 1
-                if (size - 1) * s >= n + before:  # the last window would start in the right padding
-                    size -= 1
-            else:
-                size = span // s + 1
-                warnings.append(dropped_warning(span, s, after))
-            out.append(size)
+            try:
+                out.append(output_length(n, k, s, (before, after), ceil_mode=self.ceil_mode))
+            except LayerError as problem:
+                raise LayerError(f"{DIM_NAMES[nd][i]}: {problem}") from None
+            if self.padding != "same" and not self.ceil_mode:
+                warnings.append(dropped_warning(n + before + after - k, s, after))
         return Inferred((*out, shape[-1]), warnings=per_dim_warnings(nd, warnings))
 
     def receptive(self, field: RF, shape: Shape) -> RF:
