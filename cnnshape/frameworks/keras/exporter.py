@@ -15,10 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from cnnshape.core import window
 from cnnshape.core.fields import Shape, per_dim
 from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
 from cnnshape.layers import LayerBase
-from cnnshape.layers.conv import DIM_NAMES, same_pads
+from cnnshape.layers.conv import DIM_NAMES
 from cnnshape.spec.loader import Network, Source, load
 
 Pads = list[tuple[int, int]]
@@ -279,13 +280,13 @@ class KerasBackend(Backend):
         kernel, stride, dilation = layer.window(nd)
         if max(stride) > 1 and max(dilation) > 1:
             raise Unsupported("Keras convolutions cannot combine stride > 1 with dilation > 1")
-        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+        effective = list(map(window.effective, kernel, dilation))
         padding = layer.padding
         if not isinstance(padding, str):
             pads = [(p, p) for p in per_dim(padding, nd, "padding")]
             if not any(p for p, _ in pads):
                 padding = "valid"
-            elif pads == [same_pads(n, e, s) for n, e, s in zip(x.shape, effective, stride)]:
+            elif pads == [window.same_pads(n, e, s) for n, e, s in zip(x.shape, effective, stride)]:
                 padding = "same"  # the same zeros in the same places: Keras's own spelling
             else:
                 x = self.helper(ident, x, "pad", f"layers.ZeroPadding{nd}D({_pairs(pads)}",
@@ -314,7 +315,7 @@ class KerasBackend(Backend):
             raise Unsupported("Keras transposed convolutions cannot combine stride > 1 with "
                               "dilation > 1")
         crops, extra = layer.crops(nd, kernel, stride, dilation)
-        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+        effective = list(map(window.effective, kernel, dilation))
         # The canvas cut cnnshape applies: `before` at the start, `after` less the
         # output padding at the end (negative: zeros plus bias appended).
         wanted = [(b, a - op) for (b, a), op in zip(crops, extra)]
@@ -366,7 +367,7 @@ class KerasBackend(Backend):
                 raise Unsupported("average pooling in ceil_mode whose last window runs past "
                                   "the padding (PyTorch divides it by the cells it covers; "
                                   "Keras has no such pooling)")
-            if layer.mode == "max" and pads == [same_pads(n, k, s) for n, k, s in
+            if layer.mode == "max" and pads == [window.same_pads(n, k, s) for n, k, s in
                                                 zip(dims, kernel, stride)] and any(
                     b or a for b, a in pads):
                 padding = "same"  # Keras's max pooling ignores its own padding too

@@ -34,10 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from cnnshape.core import window
 from cnnshape.core.errors import LayerError, SpecError
 from cnnshape.frameworks.common.build import Node, build_spec
 from cnnshape.layers import BY_TYPE
-from cnnshape.layers.conv import ConvTranspose, same_pads
+from cnnshape.layers.conv import ConvTranspose
 
 TEXT = "<keras json>"
 """How error lines name JSON handed over as text."""
@@ -717,7 +718,7 @@ def _conv_input(imp: _Importer, call: _Call, config: dict[str, Any], values: lis
         if value.symmetric:
             return value.source, _compact([a for a, _ in value.pairs])
         dims = imp.shapes[value.source][:-1]
-        if value.pairs == [same_pads(n, d * (k - 1) + 1, s)
+        if value.pairs == [window.same_pads(n, window.effective(k, d), s)
                            for n, k, s, d in zip(dims, kernel, stride, dilation)]:
             return value.source, "same"
     return imp.resolve(value, call), padding
@@ -796,7 +797,7 @@ def _transpose(imp: _Importer, call: _Call, config: dict[str, Any], values: list
         extra = _ints(extra, nd, "output_padding")
         layer["output_padding"] = _compact(extra)
         if padding == "same":  # Keras then pads k'//2 on both sides, k' the dilated kernel
-            padding = _compact([(d * (k - 1) + 1) // 2 for k, d in zip(kernel, dilation)])
+            padding = _compact([window.effective(k, d) // 2 for k, d in zip(kernel, dilation)])
     layer["padding"] = padding
     if set(dilation) != {1}:
         layer["dilation"] = _compact(dilation)
@@ -908,11 +909,11 @@ def _padded_pool(imp: _Importer, layer: dict[str, Any], value: _Pending, kernel:
     if not value.symmetric:
         padded["ceil_mode"] = True
     dims = imp.shapes[value.source][:-1]
-    keras = tuple((n + b + a - k) // s + 1
-                  for n, (b, a), k, s in zip(dims, value.pairs, kernel, stride))
     try:
+        keras = tuple(window.output_length(n, k, s, pads)
+                      for n, pads, k, s in zip(dims, value.pairs, kernel, stride))
         same = imp.infer(padded, [value.source])[:-1] == keras
-    except _Refused:
+    except (_Refused, LayerError):
         same = False
     return padded if same else None
 
@@ -1085,7 +1086,7 @@ def _cropped_transpose(imp: _Importer, call: _Call, x: str, pairs: list[tuple[in
     before = [c[0] + b for c, (b, _) in zip(crops, pairs)]
     end = [c[1] - op + a for c, op, (_, a) in zip(crops, extra, pairs)]
     output_padding = [p - e for p, e in zip(before, end)]
-    if any(not 0 <= op < max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+    if not all(map(window.output_padding_ok, output_padding, stride, dilation)):
         return None
     layer = {k: v for k, v in item.layer.items() if k != "output_padding"}
     layer["padding"] = _compact(before)

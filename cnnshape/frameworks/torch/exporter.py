@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnshape.core import window
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import Shape, per_dim
 from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit
@@ -266,7 +267,7 @@ class TorchBackend(Backend):
         kernel = per_dim(layer.kernel, nd, "kernel")
         stride = per_dim(layer.stride, nd, "stride")
         dilation = per_dim(layer.dilation, nd, "dilation")
-        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        effective = tuple(map(window.effective, kernel, dilation))
         pads = resolve_pads(layer.padding, x.shape[:-1], effective, stride)
         symmetric = _symmetric(pads)
         padding = [p for p, _ in pads] if symmetric else [0]
@@ -294,7 +295,7 @@ class TorchBackend(Backend):
         padding, output_padding, trim = [], [], []
         for (before, after), op, s, d in zip(crops, extra, stride, dilation):
             wanted = op - after + before
-            if wanted >= max(s, d):
+            if not window.output_padding_ok(max(wanted, 0), s, d):
                 raise Unsupported(f"export to pytorch: output_padding {wanted} would be needed, "
                                   f"but torch requires less than stride {s} or dilation {d}")
             padding.append(before)

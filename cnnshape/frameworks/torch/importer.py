@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from cnnshape.core.errors import SpecError
+from cnnshape.core.window import effective, same_pads
 from cnnshape.frameworks.common.build import Node, build_spec
-from cnnshape.layers.conv import same_pads
 
 SOURCE = "<torch module>"
 
@@ -509,7 +509,7 @@ class _Translator:
             return False
         kernel, stride = _ints(m.kernel_size, nd), _ints(m.stride or m.kernel_size, nd)
         sizes = self.shapes[x.name][2:]
-        wanted = [same_pads(n, d * (k - 1) + 1, s)
+        wanted = [same_pads(n, effective(k, d), s)
                   for n, k, s, d in zip(sizes, kernel, stride, dilation)]
         return wanted == pads
 
