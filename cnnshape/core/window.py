@@ -89,7 +89,9 @@ def output_length(n: int, kernel: int, stride: int = 1, pads: tuple[int, int] = 
     relationship 6, with dilation).
 
     In ceil mode (PyTorch's pooling) the division rounds up, so a last, partial window
-    counts, but a last window that would start in the right padding is dropped.
+    counts, but a last window that would start in the right padding is dropped. With
+    padding at most half the kernel, as PyTorch's pooling requires, that is exactly: a
+    partial window counts when it starts in the input or the left padding.
 
     >>> output_length(5, 3, 2, (1, 1))      # the guide's figure 2.6: n=5, k=3, s=2, p=1
     3
