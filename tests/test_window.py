@@ -178,3 +178,12 @@ class TestTorch:
         except RuntimeError:  # torch refuses an output size below 1
             got = None
         assert expected == got
+
+
+def test_merging_doctests() -> None:
+    """The merge kinds' shape rule (core.merging): its worked examples hold too."""
+    from cnnshape.core import merging
+
+    result = doctest.testmod(merging, raise_on_error=False)
+    assert result.attempted > 8
+    assert result.failed == 0

@@ -17,6 +17,7 @@ from typing import Any
 
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import capped_channels
+from cnnshape.core.merging import unequal
 from cnnshape.core.tensor import Tensor, TooLarge, from_grid, measure, positions
 from cnnshape.engine.analysis import Report, analyze
 from cnnshape.engine.walk import GraphWalker
@@ -71,9 +72,9 @@ class Reference(GraphWalker):
         return y
 
     def add(self, values: list[Tensor], labels: list[str]) -> Tensor:
-        shapes = {measure(v) for v in values}
-        if len(shapes) != 1:
-            raise ValueError(f"cannot add tensors of shapes {sorted(shapes)}")
+        shapes = [measure(v) for v in values]
+        if unequal(shapes) is not None:  # the calculator refused these before the pass ran
+            raise ValueError(f"cannot add tensors of shapes {sorted(set(shapes))}")
         return _add(values)
 
     def concat(self, values: list[Tensor], labels: list[str]) -> Tensor:

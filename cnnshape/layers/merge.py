@@ -10,24 +10,11 @@ from operator import add, mul
 from typing import Any, ClassVar
 
 from cnnshape.core.errors import LayerError
-from cnnshape.core.fields import Shape, Spatial, choice, flag, names, per_dim, show_shape, spatial
+from cnnshape.core.fields import Shape, Spatial, choice, flag, names, per_dim, spatial
+from cnnshape.core.merging import broadcast, broadcast_as, concatenated
 from cnnshape.core.tensor import Tensor, broadcast_index, crop, leaves, measure, reshape
 from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
 from cnnshape.layers.conv import DIM_NAMES, _dims
-
-
-def broadcast(shapes: list[Shape]) -> Shape:
-    """NumPy broadcasting: axes aligned from the right, each equal or 1."""
-    rank = max(len(s) for s in shapes)
-    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for sizes in zip(*padded):
-        big = {n for n in sizes if n != 1}
-        if len(big) > 1:
-            raise LayerError("shapes " + ", ".join(show_shape(tuple(s)) for s in shapes)
-                             + " do not broadcast")
-        out.append(big.pop() if big else 1)
-    return tuple(out)
 
 
 class Merge(LayerBase):
@@ -65,18 +52,8 @@ class Merge(LayerBase):
         if target is not None:
             shapes = [(*target, s[-1]) for s in shapes]
         if self.mode == "concat":
-            first = shapes[0]
-            for name, shape in zip(self.inputs[1:], shapes[1:]):
-                if len(shape) != len(first) or shape[:-1] != first[:-1]:
-                    raise LayerError(f"cannot concatenate {self.inputs[0]} {show_shape(first)} "
-                                     f"and {name} {show_shape(shape)}: spatial sizes differ")
-            return Inferred((*first[:-1], sum(s[-1] for s in shapes)))
-        try:
-            return Inferred(broadcast(shapes))
-        except LayerError:
-            listed = ", ".join(f"{n} {show_shape(s)}" for n, s in zip(self.inputs, shapes))
-            raise LayerError(f"cannot {self.mode} {listed}: shapes must be equal or broadcast "
-                             "(each axis equal or 1)") from None
+            return Inferred(concatenated(shapes, list(self.inputs)))
+        return Inferred(broadcast_as(self.mode, shapes, list(self.inputs)))
 
     def receptive(self, fields: list[Any], shapes: list[Shape]) -> Any:  # type: ignore[override]
         from cnnshape.core.rf import merge
