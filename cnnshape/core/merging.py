@@ -48,7 +48,7 @@ def broadcast(shapes: list[Shape]) -> Shape:
     rank = max(len(s) for s in shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
     out = []
-    for sizes in zip(*padded):
+    for sizes in zip(*padded, strict=False):
         big = {n for n in sizes if n != 1}
         if len(big) > 1:
             raise LayerError("shapes " + ", ".join(show_shape(tuple(s)) for s in shapes)
@@ -108,6 +108,7 @@ def broadcast_as(mode: str, shapes: list[Shape], labels: list[str]) -> Shape:
     try:
         return broadcast(shapes)
     except LayerError:
-        listed = ", ".join(f"{n} {show_shape(tuple(s))}" for n, s in zip(labels, shapes))
+        listed = ", ".join(f"{n} {show_shape(tuple(s))}"
+                           for n, s in zip(labels, shapes, strict=False))
         raise LayerError(f"cannot {mode} {listed}: shapes must be equal or broadcast "
                          "(each axis equal or 1)") from None
