@@ -14,6 +14,7 @@ from typing import Any
 from cnnshape.core.errors import LayerError, SpecError
 from cnnshape.core.fields import Shape, capped_channels
 from cnnshape.core.gcpause import paused_gc
+from cnnshape.core.merging import added, concatenated
 from cnnshape.core.rf import RF, merge
 from cnnshape.engine.memory import DTYPES, Trace, estimate, peak_live
 from cnnshape.engine.walk import GraphWalker, here
@@ -235,23 +236,12 @@ class _Calculator(GraphWalker):
         return Walked(out, field, tensor)
 
     def add(self, values: list[Walked], labels: list[str]) -> Walked:
-        shapes = [v.shape for v in values]
-        first = shapes[0]
-        for shape, label in zip(shapes[1:], labels[1:]):
-            if shape != first:
-                raise LayerError(f"cannot add {labels[0]} output {_show(first)} and {label} "
-                                 f"output {_show(shape)}: shapes differ")
+        first = added([v.shape for v in values], [f"{label} output" for label in labels])
         return Walked(first, self._merge(values),
                       self.tensor(prod(first), [v.tensor for v in values]))
 
     def concat(self, values: list[Walked], labels: list[str]) -> Walked:
-        shapes = [v.shape for v in values]
-        first = shapes[0]
-        for shape, label in zip(shapes[1:], labels[1:]):
-            if len(shape) != len(first) or shape[:-1] != first[:-1]:
-                raise LayerError(f"cannot concatenate {labels[0]} output {_show(first)} and "
-                                 f"{label} output {_show(shape)}: spatial sizes differ")
-        out = (*first[:-1], sum(shape[-1] for shape in shapes))
+        out = concatenated([v.shape for v in values], [f"{label} output" for label in labels])
         return Walked(out, self._merge(values),
                       self.tensor(prod(out), [v.tensor for v in values]))
 
@@ -261,8 +251,3 @@ class _Calculator(GraphWalker):
     def activate(self, function: str | None, value: Walked) -> Walked:
         return value
 
-
-def _show(shape: Shape) -> str:
-    from cnnshape.core.fields import show_shape
-
-    return show_shape(tuple(shape))

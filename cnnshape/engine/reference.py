@@ -17,6 +17,7 @@ from typing import Any
 
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import capped_channels
+from cnnshape.core.merging import unequal
 from cnnshape.core.tensor import Tensor, TooLarge, from_grid, measure, positions
 from cnnshape.engine.analysis import Report, analyze
 from cnnshape.engine.walk import GraphWalker
@@ -71,14 +72,14 @@ class Reference(GraphWalker):
         return y
 
     def add(self, values: list[Tensor], labels: list[str]) -> Tensor:
-        shapes = {measure(v) for v in values}
-        if len(shapes) != 1:
-            raise ValueError(f"cannot add tensors of shapes {sorted(shapes)}")
+        shapes = [measure(v) for v in values]
+        if unequal(shapes) is not None:  # the calculator refused these before the pass ran
+            raise ValueError(f"cannot add tensors of shapes {sorted(set(shapes))}")
         return _add(values)
 
     def concat(self, values: list[Tensor], labels: list[str]) -> Tensor:
         if isinstance(values[0][0], list):
-            return [self.concat(list(parts), labels) for parts in zip(*values)]
+            return [self.concat(list(parts), labels) for parts in zip(*values, strict=False)]
         return [v for vector in values for v in vector]
 
     def activate(self, function: str | None, x: Tensor) -> Tensor:
@@ -87,8 +88,8 @@ class Reference(GraphWalker):
 
 def _add(values: list[Tensor]) -> Tensor:
     if isinstance(values[0][0], list):
-        return [_add(list(parts)) for parts in zip(*values)]
-    return [sum(column) for column in zip(*values)]
+        return [_add(list(parts)) for parts in zip(*values, strict=False)]
+    return [sum(column) for column in zip(*values, strict=False)]
 
 
 @dataclass
@@ -180,7 +181,7 @@ def influence(source: Source, layer: str | None = None) -> list[tuple[int, int]]
     baseline = centre_output(one_hot(None))
     hits = [p for i, p in enumerate(positions(dims))
             if any(abs(a - b) > 1e-9 * (1 + abs(b)) for a, b in
-                   zip(centre_output(one_hot(i)), baseline))]
+                   zip(centre_output(one_hot(i)), baseline, strict=False))]
     return [(min(p[d] for p in hits), max(p[d] for p in hits)) if hits else (0, -1)
             for d in range(len(dims))]
 
@@ -209,7 +210,8 @@ def verify(source: Source, *, budget: int = DEFAULT_BUDGET, seed: int = 0) -> Ve
     cost = expected.totals.macs + sum(row.activation_size for row in expected.rows)
     if cost > LIMIT_FACTOR * budget:
         raise SpecError([f"{network.source}: too large for the reference pass even with "
-                         f"{cap or 'all'} channel(s) per layer: about {cost:,} operations against a "
+                         f"{cap or 'all'} channel(s) per layer: about {cost:,} operations "
+                         "against a "
                          f"budget of {budget:,} MACs (raise --budget to run it anyway)"])
     started = time.perf_counter()
     try:
@@ -221,7 +223,7 @@ def verify(source: Source, *, budget: int = DEFAULT_BUDGET, seed: int = 0) -> Ve
     if [row.name for row in expected.rows] != [name for _, name, _ in ref.records]:
         raise AssertionError("the reference pass visited other layers than the calculator")
     checks = [Check(row.name, row.path, row.depth, tuple(row.output_shape), produced)
-              for row, (_, _, produced) in zip(expected.rows, ref.records)]
+              for row, (_, _, produced) in zip(expected.rows, ref.records, strict=False)]
     notes = []
     if cap is not None:
         notes.append(f"channel counts capped at {cap} to stay within the budget of {budget:,} MACs "

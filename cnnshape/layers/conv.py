@@ -14,6 +14,7 @@ from math import gcd
 from operator import mul
 from typing import TYPE_CHECKING
 
+from cnnshape.core import window
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, integer, per_dim, spatial
 from cnnshape.core.tensor import (
@@ -28,6 +29,9 @@ from cnnshape.core.tensor import (
 from cnnshape.layers.activation import FUNCTIONS, activate
 from cnnshape.layers.base import Inferred, LayerBase, prod, spatial_dims
 
+same_pads = window.same_pads
+"""Re-exported: the importers and exporters match TensorFlow's "same" pads with it."""
+
 if TYPE_CHECKING:
     from cnnshape.core.rf import RF
     from cnnshape.layers.base import Weights
@@ -35,21 +39,13 @@ if TYPE_CHECKING:
 DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
-def same_pads(n: int, effective: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's "same": pad so the output is ceil(n/s); the odd pixel goes after."""
-    out = -(-n // stride)
-    total = max((out - 1) * stride + effective - n, 0)
-    return total // 2, total - total // 2
-
-
 def resolve_pads(padding: int | tuple[int, ...] | str, dims: tuple[int, ...],
                  effective: tuple[int, ...], stride: tuple[int, ...]) -> list[tuple[int, int]]:
-    """(before, after) padding per spatial dim."""
-    if padding == "same":
-        return [same_pads(n, e, s) for n, e, s in zip(dims, effective, stride)]
-    if padding == "valid":
-        return [(0, 0)] * len(dims)
-    return [(p, p) for p in per_dim(padding, len(dims), "padding")]  # type: ignore[arg-type]
+    """(before, after) padding per spatial dim: the window rule (core.window) per dim."""
+    if isinstance(padding, str):
+        return [window.resolve(padding, n, e, s)
+                for n, e, s in zip(dims, effective, stride, strict=False)]
+    return [(p, p) for p in per_dim(padding, len(dims), "padding")]
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +53,7 @@ def _window_pads(padding: int | tuple[int, ...] | str, dims: tuple[int, ...],
                  kernel: tuple[int, ...], stride: tuple[int, ...],
                  dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
     """Cached: networks repeat the same few geometries thousands of times."""
-    effective = tuple([d * (k - 1) + 1 for k, d in zip(kernel, dilation)])
+    effective = tuple([window.effective(k, d) for k, d in zip(kernel, dilation, strict=False)])
     return effective, resolve_pads(padding, dims, effective, stride)
 
 
@@ -80,7 +76,7 @@ def dropped_warning(span: int, stride: int, after: int) -> str | None:
 def per_dim_warnings(dims: int, texts: list[str | None]) -> list[str]:
     """One line per distinct warning, naming the dims it holds for: `height, width: ...`."""
     grouped: dict[str, list[str]] = {}
-    for name, text in zip(DIM_NAMES[dims], texts):
+    for name, text in zip(DIM_NAMES[dims], texts, strict=False):
         if text:
             grouped.setdefault(text, []).append(name)
     return [f"{', '.join(names)}: {text}" for text, names in grouped.items()]
@@ -117,9 +113,9 @@ class _ConvBase(LayerBase):
             parts.append(self.activation)
         return ", ".join(parts)
 
-    def _geometry(self, shape: Shape, cap: int | None) -> tuple[int, int, int, int, tuple[int, ...],
-                                                                    tuple[int, ...], tuple[int, ...]]:
-        dims = spatial_dims(shape, self.type)  # type: ignore[attr-defined]
+    def _geometry(self, shape: Shape, cap: int | None) -> tuple[
+            int, int, int, int, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        dims = spatial_dims(shape, self.type)
         cin = shape[-1]
         if cap is None:
             if cin % self.groups:
@@ -154,15 +150,14 @@ class Conv(_ConvBase):
         effective, pads = self._pads(shape[:-1], kernel, stride, dilation)
         out: list[int] = []
         notes: list[str | None] = []
-        for i, (n, e, s, (before, after)) in enumerate(zip(shape[:-1], effective, stride, pads)):
-            padded = n + before + after
-            if e > padded:
-                raise LayerError(f"{DIM_NAMES[dims][i]}: kernel {kernel[i]}"
-                                 f"{f' (dilated to {e})' if e != kernel[i] else ''} is larger than "
-                                 f"the padded input {padded}")
-            out.append((padded - e) // s + 1)
+        for i, (n, k, s, d, (before, after)) in enumerate(
+                zip(shape[:-1], kernel, stride, dilation, pads, strict=False)):
+            try:
+                out.append(window.output_length(n, k, s, (before, after), d))
+            except LayerError as problem:
+                raise LayerError(f"{DIM_NAMES[dims][i]}: {problem}") from None
             if not isinstance(self.padding, str) or self.padding == "valid":
-                notes.append(dropped_warning(padded - e, s, after))
+                notes.append(dropped_warning(n + before + after - effective[i], s, after))
         macs = prod(out) * filters * prod(kernel) * (cin // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs,
                         per_dim_warnings(dims, notes))
@@ -183,8 +178,9 @@ class Conv(_ConvBase):
         grid_strides = strides_of(pdims)
         taps = offsets(kernel, dilation, grid_strides)
         # Every window start at which the dilated kernel lies inside the padded input.
-        starts = [range(0, n - e + 1, s) for n, e, s in zip(pdims, effective, stride)]
-        bases = [sum(i * t for i, t in zip(index, grid_strides)) for index in product(*starts)]
+        starts = [range(0, n - e + 1, s) for n, e, s in zip(pdims, effective, stride, strict=False)]
+        bases = [sum(i * t for i, t in zip(index, grid_strides, strict=False))
+                 for index in product(*starts)]
         per_group = cin // groups
         fan_in = len(taps) * per_group
         weights = [ref.weights(fan_in, fan_in) for _ in range(filters)]
@@ -192,7 +188,7 @@ class Conv(_ConvBase):
         get = ppix.__getitem__
         out: list[list[float]] = []
         if groups == 1:
-            pairs = list(zip(weights, biases))
+            pairs = list(zip(weights, biases, strict=False))
             for base in bases:
                 patch = list(chain.from_iterable(map(get, [base + o for o in taps])))
                 out.append([sum(map(mul, patch, w), b) for w, b in pairs])
@@ -203,12 +199,13 @@ class Conv(_ConvBase):
             weights = [[w[t * per_group + c] for c in range(per_group) for t in range(ntaps)]
                        for w in weights]
             slices = [(g * per_group, (g + 1) * per_group,
-                       list(zip(weights[g * fg:(g + 1) * fg], biases[g * fg:(g + 1) * fg])))
+                       list(zip(weights[g * fg:(g + 1) * fg], biases[g * fg:(g + 1) * fg],
+                                strict=False)))
                       for g in range(groups)]
             # Patches are channel-major here (all taps of one channel, then the next):
             # a depthwise patch is then one column of the window, with no copying.
             for base in bases:
-                columns = list(zip(*map(get, [base + o for o in taps])))
+                columns = list(zip(*map(get, [base + o for o in taps]), strict=False))
                 vector: list[float] = []
                 for lo, hi, pairs in slices:
                     taps_of_group: Sequence[float] = columns[lo] if hi - lo == 1 else \
@@ -229,39 +226,29 @@ class ConvTranspose(_ConvBase):
               dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
         """(before, after) cropping of the scattered canvas, and the output padding."""
         extra = per_dim(self.output_padding, dims, "output_padding")
-        for i, (op, s, d) in enumerate(zip(extra, stride, dilation)):
-            if op >= max(s, d):
+        for i, (op, s, d) in enumerate(zip(extra, stride, dilation, strict=False)):
+            if not window.output_padding_ok(op, s, d):
                 raise LayerError(f"output_padding {op} must be smaller than stride {s} or "
                                  f"dilation {d} ({DIM_NAMES[dims][i]})")
-        if self.padding == "same":
-            if any(extra):
-                raise LayerError('output_padding cannot be combined with padding "same"')
-            crops = []
-            for k, s, d in zip(kernel, stride, dilation):
-                # Keras's output is n*s. A dilated kernel shorter than the stride leaves the
-                # canvas short of that: TensorFlow fills the tail with zeros (negative crop).
-                total = d * (k - 1) + 1 - s
-                crops.append((total // 2, total - total // 2) if total >= 0 else (0, total))
-            return crops, extra
-        if self.padding == "valid":
-            if any(extra):
-                return [(0, 0)] * dims, extra
-            # Keras: n*s + max(d(k-1)+1-s, 0); a kernel shorter than the stride leaves zeros.
-            return [(0, min(d * (k - 1) + 1 - s, 0)) for k, s, d in zip(kernel, stride, dilation)], \
-                extra
-        return [(p, p) for p in per_dim(self.padding, dims, "padding")], extra  # type: ignore[arg-type]
+        if self.padding == "same" and any(extra):
+            raise LayerError('output_padding cannot be combined with padding "same"')
+        if self.padding == "valid" and any(extra):
+            return [(0, 0)] * dims, extra
+        pads: list[int | str] = [self.padding] * dims if isinstance(self.padding, str) else \
+            list(per_dim(self.padding, dims, "padding"))
+        return [window.transposed_crops(p, k, s, d)
+                for p, k, s, d in zip(pads, kernel, stride, dilation, strict=False)], extra
 
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         dims, cin, filters, groups, kernel, stride, dilation = self._geometry(shape, cap)
         crops, extra = self.crops(dims, kernel, stride, dilation)
         out = []
         for i, (n, k, s, d, (before, after), op) in enumerate(
-                zip(shape[:-1], kernel, stride, dilation, crops, extra)):
-            size = (n - 1) * s - before - after + d * (k - 1) + op + 1
-            if size < 1:
-                raise LayerError(f"{DIM_NAMES[dims][i]}: the output size reaches {size} "
-                                 f"(padding {before} too large for input {n})")
-            out.append(size)
+                zip(shape[:-1], kernel, stride, dilation, crops, extra, strict=False)):
+            try:
+                out.append(window.transposed_length(n, k, s, (before, after), d, op))
+            except LayerError as problem:
+                raise LayerError(f"{DIM_NAMES[dims][i]}: {problem}") from None
         macs = prod(shape[:-1]) * cin * prod(kernel) * (filters // groups)
         return Inferred((*out, filters), self._params(cin, filters, groups, kernel), 0, macs)
 
@@ -280,7 +267,7 @@ class ConvTranspose(_ConvBase):
         crops, extra = self.crops(nd, kernel, stride, dilation)
         # The canvas reaches the last tap of the last input pixel.
         canvas_dims = tuple((n - 1) * s + (k - 1) * d + 1
-                            for n, s, k, d in zip(dims, stride, kernel, dilation))
+                            for n, s, k, d in zip(dims, stride, kernel, dilation, strict=False))
         canvas_strides = strides_of(canvas_dims)
         canvas = [[0.0] * filters for _ in range(prod(canvas_dims))]
         taps = offsets(kernel, dilation, canvas_strides)
@@ -289,12 +276,12 @@ class ConvTranspose(_ConvBase):
         # weights[g][tap][f]: the cin/groups weights from group g's inputs to its f-th output.
         weights = [[[ref.weights(per_group, fan_in) for _ in range(fg)] for _ in taps]
                    for _ in range(groups)]
-        for index, vector in zip(positions(dims), pix):
-            base = sum(i * s * t for i, s, t in zip(index, stride, canvas_strides))
+        for index, vector in zip(positions(dims), pix, strict=False):
+            base = sum(i * s * t for i, s, t in zip(index, stride, canvas_strides, strict=False))
             for g in range(groups):
                 part = vector[g * per_group:(g + 1) * per_group]
                 first = g * fg
-                for offset, tap_weights in zip(taps, weights[g]):
+                for offset, tap_weights in zip(taps, weights[g], strict=False):
                     target = canvas[base + offset]
                     for f, w in enumerate(tap_weights, first):
                         target[f] += sum(map(mul, part, w))
@@ -302,13 +289,14 @@ class ConvTranspose(_ConvBase):
         # Crop `before` from the start and `after` from the end; output_padding adds
         # positions at the end, which read the canvas where it exists and zero beyond.
         spans = [range(before, n - after + op) for n, (before, after), op in
-                 zip(canvas_dims, crops, extra)]
+                 zip(canvas_dims, crops, extra, strict=False)]
         zero = [0.0] * filters
         out = []
         for index in product(*spans):
-            inside = all(i < n for i, n in zip(index, canvas_dims))
-            src = canvas[sum(i * t for i, t in zip(index, canvas_strides))] if inside else zero
-            out.append([v + b for v, b in zip(src, biases)])
+            inside = all(i < n for i, n in zip(index, canvas_dims, strict=False))
+            src = canvas[sum(i * t for i, t in zip(index, canvas_strides, strict=False))] \
+                if inside else zero
+            out.append([v + b for v, b in zip(src, biases, strict=False)])
         return activate(self.activation, from_grid(tuple(len(r) for r in spans), out))
 
 

@@ -10,24 +10,11 @@ from operator import add, mul
 from typing import Any, ClassVar
 
 from cnnshape.core.errors import LayerError
-from cnnshape.core.fields import Shape, Spatial, choice, flag, names, per_dim, show_shape, spatial
+from cnnshape.core.fields import Shape, Spatial, choice, flag, names, per_dim, spatial
+from cnnshape.core.merging import broadcast, broadcast_as, concatenated
 from cnnshape.core.tensor import Tensor, broadcast_index, crop, leaves, measure, reshape
 from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
 from cnnshape.layers.conv import DIM_NAMES, _dims
-
-
-def broadcast(shapes: list[Shape]) -> Shape:
-    """NumPy broadcasting: axes aligned from the right, each equal or 1."""
-    rank = max(len(s) for s in shapes)
-    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for sizes in zip(*padded):
-        big = {n for n in sizes if n != 1}
-        if len(big) > 1:
-            raise LayerError("shapes " + ", ".join(show_shape(tuple(s)) for s in shapes)
-                             + " do not broadcast")
-        out.append(big.pop() if big else 1)
-    return tuple(out)
 
 
 class Merge(LayerBase):
@@ -58,41 +45,31 @@ class Merge(LayerBase):
         if len(ranks) != 1:
             raise LayerError("crop needs inputs with the same number of dimensions")
         spatial_dims(shapes[0], "merge with crop")
-        return tuple(min(sizes) for sizes in zip(*(s[:-1] for s in shapes)))
+        return tuple(min(sizes) for sizes in zip(*(s[:-1] for s in shapes), strict=False))
 
     def infer(self, shapes: list[Shape], cap: int | None) -> Inferred:  # type: ignore[override]
         target = self._crop_target(shapes)
         if target is not None:
             shapes = [(*target, s[-1]) for s in shapes]
         if self.mode == "concat":
-            first = shapes[0]
-            for name, shape in zip(self.inputs[1:], shapes[1:]):
-                if len(shape) != len(first) or shape[:-1] != first[:-1]:
-                    raise LayerError(f"cannot concatenate {self.inputs[0]} {show_shape(first)} "
-                                     f"and {name} {show_shape(shape)}: spatial sizes differ")
-            return Inferred((*first[:-1], sum(s[-1] for s in shapes)))
-        try:
-            return Inferred(broadcast(shapes))
-        except LayerError:
-            listed = ", ".join(f"{n} {show_shape(s)}" for n, s in zip(self.inputs, shapes))
-            raise LayerError(f"cannot {self.mode} {listed}: shapes must be equal or broadcast "
-                             "(each axis equal or 1)") from None
+            return Inferred(concatenated(shapes, list(self.inputs)))
+        return Inferred(broadcast_as(self.mode, shapes, list(self.inputs)))
 
     def receptive(self, fields: list[Any], shapes: list[Shape]) -> Any:  # type: ignore[override]
         from cnnshape.core.rf import merge
 
         target = self._crop_target(shapes)
         if target is not None:
-            fields = [f.shifted([(n - t) // 2 for n, t in zip(s, target)])
-                      for f, s in zip(fields, shapes)]
+            fields = [f.shifted([(n - t) // 2 for n, t in zip(s, target, strict=False)])
+                      for f, s in zip(fields, shapes, strict=False)]
         return merge(fields)
 
-    def forward(self, xs: list[Tensor], ref: Any) -> Tensor:  # type: ignore[override]
+    def forward(self, xs: list[Tensor], ref: Any) -> Tensor:
         shapes = [measure(x) for x in xs]
         target = self._crop_target(shapes)
         if target is not None:
-            xs = [crop(x, tuple((n - t) // 2 for n, t in zip(s, target)), target)
-                  for x, s in zip(xs, shapes)]
+            xs = [crop(x, tuple((n - t) // 2 for n, t in zip(s, target, strict=False)), target)
+                  for x, s in zip(xs, shapes, strict=False)]
             shapes = [measure(x) for x in xs]
         if self.mode == "concat":
             return _concat(xs)
@@ -100,14 +77,14 @@ class Merge(LayerBase):
         op = add if self.mode == "add" else mul
         flats = [leaves(x) for x in xs]
         result = [flats[0][i] for i in broadcast_index(shapes[0], out)]
-        for flat, shape in zip(flats[1:], shapes[1:]):
+        for flat, shape in zip(flats[1:], shapes[1:], strict=False):
             result = list(map(op, result, [flat[i] for i in broadcast_index(shape, out)]))
         return reshape(result, out) if len(out) > 1 else result
 
 
 def _concat(xs: list[Tensor]) -> Tensor:
     if isinstance(xs[0][0], list):
-        return [_concat(list(parts)) for parts in zip(*xs)]
+        return [_concat(list(parts)) for parts in zip(*xs, strict=False)]
     return [v for vector in xs for v in vector]
 
 
@@ -123,7 +100,7 @@ class Crop(LayerBase):
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "crop")
         cuts = per_dim(self.cropping, nd, "cropping")
-        out = tuple(n - 2 * c for n, c in zip(shape, cuts))
+        out = tuple(n - 2 * c for n, c in zip(shape, cuts, strict=False))
         for i, n in enumerate(out):
             if n < 1:
                 raise LayerError(f"{DIM_NAMES[nd][i]}: cropping {cuts[i]} from both ends of "
@@ -136,6 +113,6 @@ class Crop(LayerBase):
     def forward(self, x: Tensor, ref: Any) -> Tensor:
         dims = measure(x)[:-1]
         cuts = per_dim(self.cropping, len(dims), "cropping")
-        return crop(x, cuts, tuple(n - 2 * c for n, c in zip(dims, cuts)))
+        return crop(x, cuts, tuple(n - 2 * c for n, c in zip(dims, cuts, strict=False)))
 
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from cnnshape.core.errors import LayerError
 from cnnshape.core.fields import Shape, Spatial, choice, flag, per_dim, spatial
 from cnnshape.core.tensor import Tensor, from_grid, pad_grid, strides_of, to_grid
+from cnnshape.core.window import output_length, resolve
 from cnnshape.layers.base import Inferred, LayerBase, spatial_dims
-from cnnshape.layers.conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings, same_pads
+from cnnshape.layers.conv import DIM_NAMES, _dims, dropped_warning, per_dim_warnings
 
 if TYPE_CHECKING:
     from cnnshape.core.rf import RF
@@ -50,11 +51,10 @@ class Pool(LayerBase):
         if isinstance(self.padding, str):
             if self.ceil_mode:
                 raise LayerError(f'ceil_mode needs numeric padding, not "{self.padding}"')
-            if self.padding == "same":
-                return kernel, stride, [same_pads(n, k, s) for n, k, s in zip(dims, kernel, stride)]
-            return kernel, stride, [(0, 0)] * nd
+            return kernel, stride, [resolve(self.padding, n, k, s)
+                                    for n, k, s in zip(dims, kernel, stride, strict=False)]
         pads = per_dim(self.padding, nd, "padding")
-        for i, (p, k) in enumerate(zip(pads, kernel)):
+        for i, (p, k) in enumerate(zip(pads, kernel, strict=False)):
             if p > k // 2:
                 raise LayerError(f"{DIM_NAMES[nd][i]}: padding {p} is more than half the "
                                  f"kernel {k}")
@@ -66,22 +66,14 @@ class Pool(LayerBase):
         kernel, stride, pads = self.geometry(dims)
         out = []
         warnings: list[str | None] = []
-        for i, (n, k, s, (before, after)) in enumerate(zip(dims, kernel, stride, pads)):
-            if self.padding == "same":
-                out.append(-(-n // s))
-                continue
-            span = n + before + after - k
-            if span < 0:
-                raise LayerError(f"{DIM_NAMES[nd][i]}: kernel {k} is larger than the padded "
-                                 f"input {n + before + after}")
-            if self.ceil_mode:
-                size = -(-span // s) + 1
-                if (size - 1) * s >= n + before:  # the last window would start in the right padding
-                    size -= 1
-            else:
-                size = span // s + 1
-                warnings.append(dropped_warning(span, s, after))
-            out.append(size)
+        for i, (n, k, s, (before, after)) in enumerate(
+                zip(dims, kernel, stride, pads, strict=False)):
+            try:
+                out.append(output_length(n, k, s, (before, after), ceil_mode=self.ceil_mode))
+            except LayerError as problem:
+                raise LayerError(f"{DIM_NAMES[nd][i]}: {problem}") from None
+            if self.padding != "same" and not self.ceil_mode:
+                warnings.append(dropped_warning(n + before + after - k, s, after))
         return Inferred((*out, shape[-1]), warnings=per_dim_warnings(nd, warnings))
 
     def receptive(self, field: RF, shape: Shape) -> RF:
@@ -94,7 +86,7 @@ class Pool(LayerBase):
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads),
                                tuple(p[1] for p in pads), None)
         windows = []
-        for n, k, s, (before, _), size in zip(dims, kernel, stride, pads, pdims):
+        for n, k, s, (before, _), size in zip(dims, kernel, stride, pads, pdims, strict=False):
             starts: list[int] = []
             start = 0
             # A window fits, or (ceil mode) the previous one left the end uncovered and
@@ -109,14 +101,14 @@ class Pool(LayerBase):
         zero = [0.0] * len(pix[0])
         out = []
         for window in product(*windows):
-            cells = [ppix[sum(i * t for i, t in zip(index, grid_strides))]
+            cells = [ppix[sum(i * t for i, t in zip(index, grid_strides, strict=False))]
                      for index in product(*window)]
             real = [c for c in cells if c is not None]
             if self.mode == "max":
-                out.append([max(column) for column in zip(*real)])
+                out.append([max(column) for column in zip(*real, strict=False)])
             else:
                 divisor = len(cells) if count_padding else len(real)
-                out.append([sum(column) / divisor for column in zip(*real, zero)])
+                out.append([sum(column) / divisor for column in zip(*real, zero, strict=False)])
         return from_grid(tuple(len(w) for w in windows), out)
 
 
@@ -141,7 +133,7 @@ class GlobalPool(LayerBase):
     def forward(self, x: Tensor, ref: Weights) -> Tensor:
         dims, pix = to_grid(x)
         reduce = max if self.mode == "max" else (lambda column: sum(column) / len(column))
-        return from_grid((1,) * len(dims), [[reduce(column) for column in zip(*pix)]])
+        return from_grid((1,) * len(dims), [[reduce(column) for column in zip(*pix, strict=False)]])
 
 
 class AdaptivePool(LayerBase):
@@ -165,9 +157,9 @@ class AdaptivePool(LayerBase):
         dims = shape[:-1]
         sizes = per_dim(self.output_size, len(dims), "output_size")
         # Window i is ceil((r + n)/o) long, r = i*n mod o; r reaches o - gcd(n, o) at most.
-        kernel = [-(-(o - gcd(n, o) + n) // o) for n, o in zip(dims, sizes)]
-        first = [-(-n // o) for n, o in zip(dims, sizes)]
-        moved = field.window(first, [Fraction(n, o) for n, o in zip(dims, sizes)],
+        kernel = [-(-(o - gcd(n, o) + n) // o) for n, o in zip(dims, sizes, strict=False)]
+        first = [-(-n // o) for n, o in zip(dims, sizes, strict=False)]
+        moved = field.window(first, [Fraction(n, o) for n, o in zip(dims, sizes, strict=False)],
                              [0] * len(dims), [1] * len(dims))
         widest = field.window(kernel, [1] * len(dims), [0] * len(dims), [1] * len(dims))
         return type(field)(widest.size, moved.jump, moved.start, aligned=field.aligned)
@@ -176,14 +168,14 @@ class AdaptivePool(LayerBase):
         dims, pix = to_grid(x)
         sizes = per_dim(self.output_size, len(dims), "output_size")
         windows = [[range(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
-                   for n, o in zip(dims, sizes)]
+                   for n, o in zip(dims, sizes, strict=False)]
         grid_strides = strides_of(dims)
         out = []
         for window in product(*windows):
-            cells = [pix[sum(i * t for i, t in zip(index, grid_strides))]
+            cells = [pix[sum(i * t for i, t in zip(index, grid_strides, strict=False))]
                      for index in product(*window)]
             if self.mode == "max":
-                out.append([max(column) for column in zip(*cells)])
+                out.append([max(column) for column in zip(*cells, strict=False)])
             else:
-                out.append([sum(column) / len(cells) for column in zip(*cells)])
+                out.append([sum(column) / len(cells) for column in zip(*cells, strict=False)])
         return from_grid(tuple(len(w) for w in windows), out)

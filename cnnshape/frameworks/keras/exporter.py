@@ -15,10 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from cnnshape.core import window
 from cnnshape.core.fields import Shape, per_dim
 from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
 from cnnshape.layers import LayerBase
-from cnnshape.layers.conv import DIM_NAMES, same_pads
+from cnnshape.layers.conv import DIM_NAMES
 from cnnshape.spec.loader import Network, Source, load
 
 Pads = list[tuple[int, int]]
@@ -81,7 +82,7 @@ def to_keras(spec: Source) -> Any:
     text = keras_source(spec)
     namespace: dict[str, Any] = {"__name__": "cnnshape_keras_export"}
     exec(compile(text, "<cnnshape keras export>", "exec"), namespace)
-    return namespace["build_model"]()  # type: ignore[no-any-return]
+    return namespace["build_model"]()
 
 
 def _int_or_tuple(values: Sequence[int]) -> str:
@@ -243,7 +244,7 @@ class KerasBackend(Backend):
                  "# and then gives them their names from the spec.",
                  "SPEC_NAMES = {"]
         lines += [f"    {json.dumps(k)}: {json.dumps(v)}," for k, v in self.renamed.items()]
-        return lines + ["}"]
+        return [*lines, "}"]
 
     # ------------------------------------------------------------ composites
 
@@ -279,13 +280,14 @@ class KerasBackend(Backend):
         kernel, stride, dilation = layer.window(nd)
         if max(stride) > 1 and max(dilation) > 1:
             raise Unsupported("Keras convolutions cannot combine stride > 1 with dilation > 1")
-        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+        effective = list(map(window.effective, kernel, dilation))
         padding = layer.padding
         if not isinstance(padding, str):
             pads = [(p, p) for p in per_dim(padding, nd, "padding")]
             if not any(p for p, _ in pads):
                 padding = "valid"
-            elif pads == [same_pads(n, e, s) for n, e, s in zip(x.shape, effective, stride)]:
+            elif pads == [window.same_pads(n, e, s)
+                          for n, e, s in zip(x.shape, effective, stride, strict=False)]:
                 padding = "same"  # the same zeros in the same places: Keras's own spelling
             else:
                 x = self.helper(ident, x, "pad", f"layers.ZeroPadding{nd}D({_pairs(pads)}",
@@ -314,10 +316,10 @@ class KerasBackend(Backend):
             raise Unsupported("Keras transposed convolutions cannot combine stride > 1 with "
                               "dilation > 1")
         crops, extra = layer.crops(nd, kernel, stride, dilation)
-        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+        effective = list(map(window.effective, kernel, dilation))
         # The canvas cut cnnshape applies: `before` at the start, `after` less the
         # output padding at the end (negative: zeros plus bias appended).
-        wanted = [(b, a - op) for (b, a), op in zip(crops, extra)]
+        wanted = [(b, a - op) for (b, a), op in zip(crops, extra, strict=False)]
         padding, output_padding, rest = _transpose_arguments(wanted, effective, stride,
                                                              layer.padding)
         args = [str(layer.filters), _int_or_tuple(kernel)]
@@ -360,14 +362,14 @@ class KerasBackend(Backend):
             # Pad so that a "valid" pooling has exactly cnnshape's windows; ceil mode's
             # last window may run past the padding, so pad the end that far.
             pads = [(b, max(a, (o - 1) * s + k - n - b))
-                    for n, o, k, s, (b, a) in zip(dims, out, kernel, stride, pads)]
+                    for n, o, k, s, (b, a) in zip(dims, out, kernel, stride, pads, strict=False)]
             runs_past = any(a > b for b, a in pads)
             if layer.mode == "avg" and runs_past:
                 raise Unsupported("average pooling in ceil_mode whose last window runs past "
                                   "the padding (PyTorch divides it by the cells it covers; "
                                   "Keras has no such pooling)")
-            if layer.mode == "max" and pads == [same_pads(n, k, s) for n, k, s in
-                                                zip(dims, kernel, stride)] and any(
+            if layer.mode == "max" and pads == [window.same_pads(n, k, s) for n, k, s in
+                                                zip(dims, kernel, stride, strict=False)] and any(
                     b or a for b, a in pads):
                 padding = "same"  # Keras's max pooling ignores its own padding too
             elif any(b or a for b, a in pads):
@@ -414,7 +416,8 @@ class KerasBackend(Backend):
     def emit_batchnorm(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         # The spec's momentum is PyTorch's (weight of the new batch); Keras's is 1 - that.
         momentum, eps = _number(1 - layer.momentum), _number(layer.eps)
-        flags = ("" if layer.center else ", center=False") + ("" if layer.scale else ", scale=False")
+        flags = ("" if layer.center else ", center=False") + \
+            ("" if layer.scale else ", scale=False")
         return self.finish(ident, f"layers.BatchNormalization(momentum={momentum}, epsilon={eps}"
                            + flags, x, out)
 
@@ -457,10 +460,11 @@ class KerasBackend(Backend):
     def center_crop(self, ident: str, xs: list[Value], names: list[str]) -> list[Value]:
         """cnnshape's merge crop: each input cut to the smallest spatial size, centred
         (the odd position off the end)."""
-        target = [min(sizes) for sizes in zip(*(v.shape[:-1] for v in xs))]
+        target = [min(sizes) for sizes in zip(*(v.shape[:-1] for v in xs), strict=False)]
         cropped = []
-        for value, source in zip(xs, names):
-            cuts = [((n - t) // 2, n - t - (n - t) // 2) for n, t in zip(value.shape, target)]
+        for value, source in zip(xs, names, strict=False):
+            cuts = [((n - t) // 2, n - t - (n - t) // 2)
+                    for n, t in zip(value.shape, target, strict=False)]
             if any(b or a for b, a in cuts):
                 value = self.helper(ident, value, f"crop_{source}",
                                     f"layers.Cropping{len(target)}D({_pairs(cuts)}",
@@ -480,10 +484,10 @@ def _transpose_arguments(wanted: Pads, effective: list[int], stride: tuple[int, 
     order = ["same", "valid"] if spec_padding == "same" else ["valid", "same"]
     for padding in order:
         if all(_transpose_crops(padding, None, e, s) == w
-               for w, e, s in zip(wanted, effective, stride)):
+               for w, e, s in zip(wanted, effective, stride, strict=False)):
             return padding, None, [(0, 0)] * len(wanted)
         chosen = []
-        for w, e, s in zip(wanted, effective, stride):
+        for w, e, s in zip(wanted, effective, stride, strict=False):
             fits = [op for op in range(s) if _transpose_crops(padding, op, e, s) == w]
             if not fits:
                 break
@@ -492,12 +496,12 @@ def _transpose_arguments(wanted: Pads, effective: list[int], stride: tuple[int, 
             return padding, chosen, [(0, 0)] * len(wanted)
     # Keras "valid" keeps the whole canvas (plus output_padding zeros at the end).
     extra = [max(-a, 0) for _, a in wanted]
-    for op, s in zip(extra, stride):
+    for op, s in zip(extra, stride, strict=False):
         if op >= s:
             raise Unsupported(f"output_padding {op} is not smaller than the stride {s}, "
                               "which Keras requires")
-    rest = [(b, a + op) for (b, a), op in zip(wanted, extra)]
-    if extra == [max(e, s) - e for e, s in zip(effective, stride)]:
+    rest = [(b, a + op) for (b, a), op in zip(wanted, extra, strict=False)]
+    if extra == [max(e, s) - e for e, s in zip(effective, stride, strict=False)]:
         return "valid", None, rest  # what Keras appends by default
     return "valid", extra, rest
 
@@ -507,7 +511,7 @@ def _spatial(x: Value) -> int:
 
 
 def _padded(shape: Shape, pads: Pads) -> Shape:
-    return (*(n + b + a for n, (b, a) in zip(shape, pads)), shape[-1])
+    return (*(n + b + a for n, (b, a) in zip(shape, pads, strict=False)), shape[-1])
 
 
 def _activation_call(function: str) -> str:
@@ -520,7 +524,7 @@ def _uneven(pads: Pads) -> str:
     """`width 0 before, 1 after` for every dim padded unevenly."""
     names = DIM_NAMES[len(pads)]
     return "; ".join(f"{name} {b} before, {a} after"
-                     for name, (b, a) in zip(names, pads) if b != a)
+                     for name, (b, a) in zip(names, pads, strict=False) if b != a)
 
 
 def _docstring(text: str) -> str:

@@ -32,12 +32,13 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
+from cnnshape.core import window
 from cnnshape.core.errors import LayerError, SpecError
 from cnnshape.frameworks.common.build import Node, build_spec
 from cnnshape.layers import BY_TYPE
-from cnnshape.layers.conv import ConvTranspose, same_pads
+from cnnshape.layers.conv import ConvTranspose
 
 TEXT = "<keras json>"
 """How error lines name JSON handed over as text."""
@@ -79,7 +80,7 @@ class _Pending:
         return self.call.uses == 1 and self.made is None
 
 
-Value = Union[str, _Pending]
+Value = str | _Pending
 """What a Keras tensor became: a node's name (or the input's), or a pending pad/crop."""
 
 
@@ -121,7 +122,7 @@ class _Item:
 
 # ---------------------------------------------------------------- reading the document
 
-def from_keras_json(source: str | os.PathLike[str] | dict, *,
+def from_keras_json(source: str | os.PathLike[str] | dict[str, Any], *,
                     name: str | None = None) -> dict[str, Any]:
     """A spec dict from Keras model JSON: a path, the JSON text, or the parsed dict.
 
@@ -144,7 +145,7 @@ def from_keras_json(source: str | os.PathLike[str] | dict, *,
                       description=description, source=where)
 
 
-def _read(source: str | os.PathLike[str] | dict) -> tuple[str, Any]:
+def _read(source: str | os.PathLike[str] | dict[str, Any]) -> tuple[str, Any]:
     if isinstance(source, dict):
         return TEXT, source
     if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
@@ -717,8 +718,8 @@ def _conv_input(imp: _Importer, call: _Call, config: dict[str, Any], values: lis
         if value.symmetric:
             return value.source, _compact([a for a, _ in value.pairs])
         dims = imp.shapes[value.source][:-1]
-        if value.pairs == [same_pads(n, d * (k - 1) + 1, s)
-                           for n, k, s, d in zip(dims, kernel, stride, dilation)]:
+        if value.pairs == [window.same_pads(n, window.effective(k, d), s)
+                           for n, k, s, d in zip(dims, kernel, stride, dilation, strict=False)]:
             return value.source, "same"
     return imp.resolve(value, call), padding
 
@@ -796,7 +797,8 @@ def _transpose(imp: _Importer, call: _Call, config: dict[str, Any], values: list
         extra = _ints(extra, nd, "output_padding")
         layer["output_padding"] = _compact(extra)
         if padding == "same":  # Keras then pads k'//2 on both sides, k' the dilated kernel
-            padding = _compact([(d * (k - 1) + 1) // 2 for k, d in zip(kernel, dilation)])
+            padding = _compact([window.effective(k, d) // 2
+                                for k, d in zip(kernel, dilation, strict=False)])
     layer["padding"] = padding
     if set(dilation) != {1}:
         layer["dilation"] = _compact(dilation)
@@ -902,17 +904,17 @@ def _padded_pool(imp: _Importer, layer: dict[str, Any], value: _Pending, kernel:
         return None
     fits = (value.kind == "-inf" and layer["mode"] == "max") or \
         (value.kind == "pad" and layer["mode"] == "avg" and value.symmetric)
-    if not fits or any(b > k // 2 or a < b for (b, a), k in zip(value.pairs, kernel)):
+    if not fits or any(b > k // 2 or a < b for (b, a), k in zip(value.pairs, kernel, strict=False)):
         return None
     padded = {**layer, "padding": _compact([b for b, _ in value.pairs])}
     if not value.symmetric:
         padded["ceil_mode"] = True
     dims = imp.shapes[value.source][:-1]
-    keras = tuple((n + b + a - k) // s + 1
-                  for n, (b, a), k, s in zip(dims, value.pairs, kernel, stride))
     try:
+        keras = tuple(window.output_length(n, k, s, pads)
+                      for n, pads, k, s in zip(dims, value.pairs, kernel, stride, strict=False))
         same = imp.infer(padded, [value.source])[:-1] == keras
-    except _Refused:
+    except (_Refused, LayerError):
         same = False
     return padded if same else None
 
@@ -1048,7 +1050,7 @@ def _padding(kind: str) -> Handler:
             raise _Refused("negative padding")
         if not any(a or b for a, b in pairs):
             return x
-        padded = (*(n + a + b for n, (a, b) in zip(shape, pairs)), shape[-1])
+        padded = (*(n + a + b for n, (a, b) in zip(shape, pairs, strict=False)), shape[-1])
         return _Pending(call, kind, x, pairs, padded)
     return pad
 
@@ -1063,7 +1065,7 @@ def _cropping(imp: _Importer, call: _Call, config: dict[str, Any], values: list[
         raise _Refused("negative cropping")
     if not any(a or b for a, b in pairs):
         return x
-    cut = (*(n - a - b for n, (a, b) in zip(shape, pairs)), shape[-1])
+    cut = (*(n - a - b for n, (a, b) in zip(shape, pairs, strict=False)), shape[-1])
     if min(cut) < 1:
         raise _Refused(f"cropping {json.dumps([list(p) for p in pairs])} leaves nothing of "
                        f"{list(shape)}")
@@ -1082,10 +1084,10 @@ def _cropped_transpose(imp: _Importer, call: _Call, x: str, pairs: list[tuple[in
     nd = len(pairs)
     kernel, stride, dilation = model.window(nd)
     crops, extra = model.crops(nd, kernel, stride, dilation)
-    before = [c[0] + b for c, (b, _) in zip(crops, pairs)]
-    end = [c[1] - op + a for c, op, (_, a) in zip(crops, extra, pairs)]
-    output_padding = [p - e for p, e in zip(before, end)]
-    if any(not 0 <= op < max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+    before = [c[0] + b for c, (b, _) in zip(crops, pairs, strict=False)]
+    end = [c[1] - op + a for c, op, (_, a) in zip(crops, extra, pairs, strict=False)]
+    output_padding = [p - e for p, e in zip(before, end, strict=False)]
+    if not all(map(window.output_padding_ok, output_padding, stride, dilation)):
         return None
     layer = {k: v for k, v in item.layer.items() if k != "output_padding"}
     layer["padding"] = _compact(before)
@@ -1143,9 +1145,9 @@ def _centre_crops(imp: _Importer, values: list[Value]) -> list[str] | None:
     shapes = [imp.shapes[n] for n in sources]
     if len({len(shape) for shape in shapes}) != 1:
         return None
-    target = [min(sizes) for sizes in zip(*(shape[:-1] for shape in shapes))]
-    for value, shape in zip(values, shapes):
-        wanted = [((n - t) // 2, n - t - (n - t) // 2) for n, t in zip(shape, target)]
+    target = [min(sizes) for sizes in zip(*(shape[:-1] for shape in shapes), strict=False)]
+    for value, shape in zip(values, shapes, strict=False):
+        wanted = [((n - t) // 2, n - t - (n - t) // 2) for n, t in zip(shape, target, strict=False)]
         pairs = value.pairs if isinstance(value, _Pending) else [(0, 0)] * len(target)
         if pairs != wanted:
             return None

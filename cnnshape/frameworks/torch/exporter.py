@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnnshape.core import window
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import Shape, per_dim
 from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit
@@ -266,7 +267,7 @@ class TorchBackend(Backend):
         kernel = per_dim(layer.kernel, nd, "kernel")
         stride = per_dim(layer.stride, nd, "stride")
         dilation = per_dim(layer.dilation, nd, "dilation")
-        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        effective = tuple(map(window.effective, kernel, dilation))
         pads = resolve_pads(layer.padding, x.shape[:-1], effective, stride)
         symmetric = _symmetric(pads)
         padding = [p for p, _ in pads] if symmetric else [0]
@@ -292,9 +293,9 @@ class TorchBackend(Backend):
         dilation = per_dim(layer.dilation, nd, "dilation")
         crops, extra = layer.crops(nd, kernel, stride, dilation)
         padding, output_padding, trim = [], [], []
-        for (before, after), op, s, d in zip(crops, extra, stride, dilation):
+        for (before, after), op, s, d in zip(crops, extra, stride, dilation, strict=False):
             wanted = op - after + before
-            if wanted >= max(s, d):
+            if not window.output_padding_ok(max(wanted, 0), s, d):
                 raise Unsupported(f"export to pytorch: output_padding {wanted} would be needed, "
                                   f"but torch requires less than stride {s} or dilation {d}")
             padding.append(before)
@@ -321,7 +322,8 @@ class TorchBackend(Backend):
         TensorFlow's (max ignores the padding, avg leaves it out of the divisor)."""
         nd = _nd(x)
         kernel, stride, pads = layer.geometry(x.shape[:-1])
-        if layer.mode == "avg" and nd == 3 and any(n < k for n, k in zip(x.shape[:-1], kernel)):
+        if layer.mode == "avg" and nd == 3 and any(
+                n < k for n, k in zip(x.shape[:-1], kernel, strict=False)):
             raise Unsupported("export to pytorch: torch's AvgPool3d refuses an input smaller "
                               f"than its kernel {list(kernel)}, padded or not "
                               f"(input {list(x.shape[:-1])})")
@@ -383,7 +385,7 @@ class TorchBackend(Backend):
 
     def emit_crop(self, layer: Crop, ident: str, x: Value, out: Shape) -> Value:
         cuts = per_dim(layer.cropping, _nd(x), "cropping")
-        starts = dict(zip(range(len(cuts)), cuts))
+        starts = dict(zip(range(len(cuts)), cuts, strict=False))
         return self._assign(ident, _slice(x, starts, out[:-1]), out)
 
     def emit_upsample(self, layer: Upsample, ident: str, x: Value, out: Shape) -> Value:
@@ -432,7 +434,8 @@ class TorchBackend(Backend):
     def emit_merge(self, layer: Merge, ident: str, x: list[Value], out: Shape) -> Value:
         values = x
         if layer.crop:
-            target = tuple(min(sizes) for sizes in zip(*(v.shape[:-1] for v in values)))
+            target = tuple(min(sizes)
+                           for sizes in zip(*(v.shape[:-1] for v in values), strict=False))
             values = [_cropped(v, target) for v in values]
         if layer.mode == "concat":
             return self._assign(ident, _cat([v.var for v in values]), out)
@@ -453,7 +456,7 @@ class TorchBackend(Backend):
 def _slice(x: Value, starts: dict[int, int], sizes: Sequence[int]) -> str:
     """Static slices of the spatial dims: ``x[:, :, 4:14, 4:14]``, ``:`` where unchanged."""
     parts = [":", ":"]
-    for dim, (n, size) in enumerate(zip(x.shape[:-1], sizes)):
+    for dim, (n, size) in enumerate(zip(x.shape[:-1], sizes, strict=False)):
         start = starts.get(dim, 0)
         parts.append(":" if (start, size) == (0, n) else f"{start}:{start + size}")
     return f"{x.var}[{', '.join(parts)}]"
@@ -463,7 +466,7 @@ def _cropped(x: Value, target: Sequence[int]) -> Value:
     """The merge's center crop, offset (n - t) // 2 as cnnshape's merge takes it."""
     if tuple(x.shape[:-1]) == tuple(target):
         return x
-    starts = {d: (n - t) // 2 for d, (n, t) in enumerate(zip(x.shape[:-1], target))}
+    starts = {d: (n - t) // 2 for d, (n, t) in enumerate(zip(x.shape[:-1], target, strict=False))}
     return Value(_slice(x, starts, target), (*target, x.shape[-1]))
 
 

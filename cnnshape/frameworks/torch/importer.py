@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from cnnshape.core.errors import SpecError
+from cnnshape.core.window import effective, same_pads
 from cnnshape.frameworks.common.build import Node, build_spec
-from cnnshape.layers.conv import same_pads
 
 SOURCE = "<torch module>"
 
@@ -398,11 +398,12 @@ class _Translator:
         sizes = list(after[2:])
         users = list(node.users)
         if len(users) == 1 and self._merge_name(users[0]) and all(
-                start == (n - m) // 2 for start, n, m in zip(starts, before[2:], sizes)):
+                start == (n - m) // 2
+                for start, n, m in zip(starts, before[2:], sizes, strict=False)):
             self.same(node, x)
             self.cropped[node.name] = sizes
             return
-        if any(start * 2 != n - m for start, n, m in zip(starts, before[2:], sizes)):
+        if any(start * 2 != n - m for start, n, m in zip(starts, before[2:], sizes, strict=False)):
             raise _Unsupported("an off-centre crop (the spec's crop takes as much off both ends)")
         self.add(node, {"type": "crop", "cropping": _spatial(starts, len(starts))},
                  [self.ref(x)])
@@ -419,7 +420,8 @@ class _Translator:
         layer: dict[str, Any] = {"type": "merge", "mode": mode}
         crops = [self.cropped[t.name] for t in tensors if t.name in self.cropped]
         if crops:
-            smallest = [min(v) for v in zip(*(self.shapes[t.name][2:] for t in tensors))]
+            smallest = [min(v) for v in
+                        zip(*(self.shapes[t.name][2:] for t in tensors), strict=False)]
             if any(c != smallest for c in crops):
                 raise _Unsupported("its inputs are cropped to a size other than the smallest "
                                    "input's (the spec's merge crop)")
@@ -509,17 +511,17 @@ class _Translator:
             return False
         kernel, stride = _ints(m.kernel_size, nd), _ints(m.stride or m.kernel_size, nd)
         sizes = self.shapes[x.name][2:]
-        wanted = [same_pads(n, d * (k - 1) + 1, s)
-                  for n, k, s, d in zip(sizes, kernel, stride, dilation)]
+        wanted = [same_pads(n, effective(k, d), s)
+                  for n, k, s, d in zip(sizes, kernel, stride, dilation, strict=False)]
         return wanted == pads
 
     def upsample(self, node: Any, x: Any, mode: str, scale: Any) -> None:
         nd = self.rank(x) - 2
         before, after = self.shapes[x.name][2:], self.shapes[node.name][2:]
-        factors = [a // b for a, b in zip(after, before)]
+        factors = [a // b for a, b in zip(after, before, strict=False)]
         # integer factors: "nearest-exact" picks the same source cells as "nearest"
         if mode not in ("nearest", "nearest-exact") or any(
-                a != b * f for a, b, f in zip(after, before, factors)):
+                a != b * f for a, b, f in zip(after, before, factors, strict=False)):
             raise _Unsupported(f"{mode} resizing by {scale}: only nearest by whole factors")
         self.add(node, {"type": "upsample", "scale": _spatial(factors, nd)}, [self.ref(x)])
 
