@@ -290,6 +290,8 @@ NETWORKS: dict[str, dict[str, Any]] = {
                 {"type": "merge", "name": "rsum", "mode": "add", "inputs": ["rconv", "mixed"]},
             ]}]},
         conv("pre", 8, 1),                                          # negative values too
+        {"type": "lrn", "name": "lrn_even", "size": 4, "alpha": 0.5},  # torch's uneven window
+        {"type": "softmax", "name": "probs"},
         *({"type": "activation", "name": f"act_{f}", "function": f, "from": "pre"}
           for f in FUNCTIONS),
         {"type": "flatten", "name": "flat"},                        # channels-last order

@@ -13,6 +13,7 @@ from math import prod
 from typing import Any
 
 from cnnshape.engine.analysis import Row, analyze
+from cnnshape.layers import registry
 from cnnshape.spec.loader import Source
 
 
@@ -69,18 +70,16 @@ class DenseReport:
                            "ratio": self.dense_params / self.params if self.params else None}}
 
 
-def _compare(row: Row, kernel_reads: int | None) -> Comparison:
+def _compare(row: Row, counts: tuple[int, int | None]) -> Comparison:
     inputs, outputs = prod(row.input_shape), prod(row.output_shape)
-    if row.type == "conv_transpose":
-        reuse, reads = prod(row.input_shape[:-1]), None
-    else:
-        reuse, reads = prod(row.output_shape[:-1]), kernel_reads
+    reuse, reads = counts
     return Comparison(row.name, row.type, row.input_shape, row.output_shape, row.params,
                       inputs * outputs, outputs, reuse, reads)
 
 
 def compare_dense(source: Source) -> DenseReport:
-    """Every conv, conv_transpose and dense layer of a spec against its dense equivalent."""
+    """Every layer whose kind declares a dense equivalent (conv, conv_transpose, dense)
+    against that equivalent; each kind counts its own reuse and reads."""
     from cnnshape.spec.loader import iter_layers, load
 
     network = load(source)
@@ -88,18 +87,10 @@ def compare_dense(source: Source) -> DenseReport:
     layers = dict(iter_layers(network.layers))
     out = []
     for row in report.rows:
-        if row.type not in ("conv", "conv_transpose", "dense"):
+        if not registry.dense_equivalent(row.type):
             continue
-        layer = layers[row.path]
-        channels = row.input_shape[-1]
-        if row.type == "dense":
-            reads: int | None = channels
-        else:
-            kernel = layer.kernel
-            dims = len(row.input_shape) - 1
-            taps = prod([kernel] * dims) if isinstance(kernel, int) else prod(list(kernel))
-            reads = taps * channels // layer.groups
-        out.append(_compare(row, reads))
+        counts = layers[row.path].dense_counts(tuple(row.input_shape), tuple(row.output_shape))
+        out.append(_compare(row, counts))
     return DenseReport(report.name, out)
 
 

@@ -67,6 +67,8 @@ class Activation(LayerBase):
     """A standalone non-linearity."""
 
     tag = "activation"
+    category = "activation"
+    dense_equivalent = False
     function: str = choice(FUNCTIONS)
 
     def details(self) -> str:
@@ -83,6 +85,8 @@ class Dropout(LayerBase):
     """Identity at inference; the reference pass runs in inference mode."""
 
     tag = "dropout"
+    category = "dropout"
+    dense_equivalent = False
     rate: float = number(ge=0.0, lt=1.0, default=0.5)
 
     def details(self) -> str:

@@ -67,6 +67,17 @@ class LayerBase(Model):
     merges: ClassVar[bool] = False
     """Merges read several named layers: ``infer`` and ``forward`` get a list of inputs."""
 
+    label: ClassVar[str | None] = None
+    """The short word tables and diagrams show for this kind; None shows the tag."""
+
+    category: ClassVar[str]
+    """Which of ``registry.CATEGORIES`` the diagrams draw this kind as. Every kind declares
+    its own (no default), so a new kind cannot be drawn as something else by accident."""
+
+    dense_equivalent: ClassVar[bool]
+    """Whether ``compare-dense`` sets this kind against a dense layer doing the same
+    mapping; those kinds implement ``dense_counts``. Declared by every kind (no default)."""
+
     def reads(self) -> list[str]:
         """The names this layer reads instead of the previous layer's output."""
         return [self.source] if self.source else []
@@ -97,6 +108,11 @@ class LayerBase(Model):
     def receptive(self, field: RF, shape: Shape) -> RF:
         """The receptive field after this layer; position-wise layers keep it."""
         return field
+
+    def dense_counts(self, input_shape: Shape, output_shape: Shape) -> tuple[int, int | None]:
+        """(reuse, reads) for ``compare-dense``: the positions at which each weight is used,
+        and the input values each output value reads (None when it varies by position)."""
+        raise NotImplementedError
 
     def walk(self, value: Any, walker: Walker) -> Any:
         raise NotImplementedError

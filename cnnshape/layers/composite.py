@@ -43,6 +43,8 @@ class Sequential(CompositeBase):
     """A named group of layers applied in order."""
 
     tag = "sequential"
+    category = "composite"
+    dense_equivalent = False
     layers: list[Any] = layers()
 
     def walk(self, value: Any, walker: Walker) -> Any:
@@ -53,6 +55,8 @@ class Repeat(CompositeBase):
     """The same layers ``times`` times in a row, each repetition with its own weights."""
 
     tag = "repeat"
+    category = "composite"
+    dense_equivalent = False
     times: int = integer(1)
     layers: list[Any] = layers()
 
@@ -69,6 +73,8 @@ class Residual(CompositeBase):
     """body(x) + shortcut(x), then an optional activation; an empty shortcut is identity."""
 
     tag = "residual"
+    category = "composite"
+    dense_equivalent = False
     body: list[Any] = layers()
     shortcut: list[Any] = layers(optional=True, description="Default [] is the identity.")
     activation: str | None = choice(FUNCTIONS, optional=True)
@@ -88,6 +94,8 @@ class Concat(CompositeBase):
     """Branches on the same input, concatenated on channels; an empty branch is identity."""
 
     tag = "concat"
+    category = "composite"
+    dense_equivalent = False
     branches: list[list[Any]] = branches("Each a list of layers; [] is the identity.")
     child_fields: ClassVar[tuple[str, ...]] = ("branches",)
 

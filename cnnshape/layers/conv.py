@@ -138,7 +138,15 @@ class Conv(_ConvBase):
     """Cross-correlation with learned filters, as every framework's ConvNd."""
 
     tag = "conv"
+    category = "conv"
+    dense_equivalent = True
     padding: Spatial | str = spatial(0, words=("valid", "same"), default=0)
+
+    def dense_counts(self, input_shape: Shape, output_shape: Shape) -> tuple[int, int | None]:
+        """Each filter is reused at every output position and reads its window's taps on
+        its group's channels."""
+        taps = prod(per_dim(self.kernel, len(input_shape) - 1, "kernel"))
+        return prod(output_shape[:-1]), taps * input_shape[-1] // self.groups
 
     def _pads(self, dims: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
               dilation: tuple[int, ...]) -> tuple[tuple[int, ...], list[tuple[int, int]]]:
@@ -219,8 +227,15 @@ class ConvTranspose(_ConvBase):
     """The gradient of a convolution: each input pixel scatters a kernel-sized stamp."""
 
     tag = "conv_transpose"
+    category = "conv_transpose"
+    dense_equivalent = True
     padding: Spatial | str = spatial(0, words=("valid", "same"), default=0)
     output_padding: Spatial = spatial(0, default=0)
+
+    def dense_counts(self, input_shape: Shape, output_shape: Shape) -> tuple[int, int | None]:
+        """Each weight is used once per input position it scatters from; how many inputs
+        an output value reads varies with its position (None)."""
+        return prod(input_shape[:-1]), None
 
     def crops(self, dims: int, kernel: tuple[int, ...], stride: tuple[int, ...],
               dilation: tuple[int, ...]) -> tuple[list[tuple[int, int]], tuple[int, ...]]:

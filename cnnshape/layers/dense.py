@@ -20,6 +20,8 @@ class Flatten(LayerBase):
     which changes the order of the values but never a count)."""
 
     tag = "flatten"
+    category = "reshape"
+    dense_equivalent = False
 
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred((prod(shape),))
@@ -37,9 +39,16 @@ class Dense(LayerBase):
     """A fully connected layer on the last axis, as Keras's Dense and PyTorch's Linear."""
 
     tag = "dense"
+    category = "dense"
+    dense_equivalent = True
     units: int = integer(1)
     bias: bool = flag(True)
     activation: str | None = choice(FUNCTIONS, optional=True)
+
+    def dense_counts(self, input_shape: Shape, output_shape: Shape) -> tuple[int, int | None]:
+        """Already dense on the last axis: its weights are reused at every other position
+        and each output reads all the input channels."""
+        return prod(output_shape[:-1]), input_shape[-1]
 
     def details(self) -> str:
         return f"{self.units} units" + (f", {self.activation}" if self.activation else "")

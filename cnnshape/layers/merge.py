@@ -22,6 +22,8 @@ class Merge(LayerBase):
     x * gate with a [1, 1, C] gate is squeeze-and-excitation) or concat on channels."""
 
     tag = "merge"
+    category = "merge"
+    dense_equivalent = False
     mode: str = choice(("add", "concat", "multiply"))
     inputs: list[str] = names('Names of earlier layers, or "input".')
     crop: bool = flag(False, "Center-crop every input to the smallest spatial size first "
@@ -92,6 +94,8 @@ class Crop(LayerBase):
     """Remove ``cropping`` positions from both ends of every spatial dim (Keras Cropping)."""
 
     tag = "crop"
+    category = "reshape"
+    dense_equivalent = False
     cropping: Spatial = spatial(0)
 
     def details(self) -> str:

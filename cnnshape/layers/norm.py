@@ -27,6 +27,8 @@ class BatchNorm(LayerBase):
     """
 
     tag = "batchnorm"
+    category = "norm"
+    dense_equivalent = False
     eps: float = number(gt=0.0, default=1e-5, description="Accepted, not counted.")
     momentum: float = number(ge=0.0, le=1.0, default=0.1, description="Accepted, not counted.")
     scale: bool = flag(True, "Learn a multiplier per channel (gamma).")
@@ -57,6 +59,8 @@ class LayerNorm(LayerBase):
     (ConvNeXt's LayerNorm2d; PyTorch's LayerNorm over the last axis)."""
 
     tag = "layernorm"
+    category = "norm"
+    dense_equivalent = False
     eps: float = number(gt=0.0, default=1e-6, description="Accepted, not counted.")
 
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
@@ -81,6 +85,8 @@ class Scale(LayerBase):
     """A learnable multiplier per channel (ConvNeXt's layer scale): C parameters."""
 
     tag = "scale"
+    category = "norm"
+    dense_equivalent = False
 
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred(shape, params=shape[-1])

@@ -29,6 +29,8 @@ class Pool(LayerBase):
     """Max or average over sliding windows; no parameters."""
 
     tag = "pool"
+    category = "pool"
+    dense_equivalent = False
     mode: str = choice(MODES, default="max")
     kernel: Spatial = spatial(1)
     stride: Spatial | None = spatial(1, optional=True, description="Default: the kernel.")
@@ -116,6 +118,8 @@ class GlobalPool(LayerBase):
     """Pool every spatial position into one: [1, ..., 1, C]."""
 
     tag = "global_pool"
+    category = "pool"
+    dense_equivalent = False
     mode: str = choice(MODES, default="avg")
 
     def details(self) -> str:
@@ -140,6 +144,8 @@ class AdaptivePool(LayerBase):
     """PyTorch's adaptive pooling: window i spans [floor(i*n/o), ceil((i+1)*n/o))."""
 
     tag = "adaptive_pool"
+    category = "pool"
+    dense_equivalent = False
     mode: str = choice(MODES, default="avg")
     output_size: Spatial = spatial(1)
 

@@ -19,6 +19,8 @@ class Pad(LayerBase):
     """Zero padding on both sides of every spatial dim."""
 
     tag = "pad"
+    category = "reshape"
+    dense_equivalent = False
     padding: Spatial = spatial(0)
 
     def details(self) -> str:
@@ -42,6 +44,8 @@ class Upsample(LayerBase):
     """Nearest-neighbour upsampling by an integer factor per spatial dim."""
 
     tag = "upsample"
+    category = "reshape"
+    dense_equivalent = False
     scale: Spatial = spatial(1)
     mode: str = choice(("nearest",), default="nearest")
 

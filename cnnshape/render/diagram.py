@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from cnnshape.core.fields import show_shape
 from cnnshape.engine.topology import FLOW, SKIP, Edge, GraphView, Node, build
+from cnnshape.layers import registry
 from cnnshape.render.svg import Svg, number, text_width
 from cnnshape.spec.loader import Source
 
@@ -73,13 +74,14 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "merge": ("merge", "#ffffff", "#444444"),
     "skip": ("named connection", "none", "#d95f02"),
 }
-KIND_GROUP = {
-    "input": "input", "conv": "conv", "conv_transpose": "conv_transpose",
-    "pool": "pool", "global_pool": "pool", "adaptive_pool": "pool", "dense": "dense",
-    "batchnorm": "norm", "layernorm": "norm", "scale": "norm", "activation": "activation",
-    "dropout": "dropout", "flatten": "reshape", "pad": "reshape", "crop": "reshape",
-    "upsample": "reshape", "merge": "merge", "add": "merge", "concat": "merge",
+GROUP_OF: dict[str, str] = {
+    "input": "input", "conv": "conv", "conv_transpose": "conv_transpose", "pool": "pool",
+    "dense": "dense", "norm": "norm", "activation": "activation", "dropout": "dropout",
+    "reshape": "reshape", "merge": "merge", "composite": "block",
 }
+"""Registry category -> group. A composite is a node only when folded, so it is a block."""
+JOINS = ("add", "concat")
+"""Node types of the joins of unfolded residual and concat blocks (not layer kinds)."""
 SYMBOLS = {"add": "+", "multiply": "\u00d7", "concat": "\u2016"}
 EDGE_COLOUR = "#555555"
 SKIP_COLOUR = GROUPS["skip"][2]
@@ -159,7 +161,8 @@ def _fit(text: str, size: float, width: float) -> str:
 def _kind_text(node: Node) -> str:
     if node.type == "input":
         return "input"
-    return f"{node.type} {node.details}".strip()
+    word = node.type if node.type in JOINS else registry.label(node.type)
+    return f"{word} {node.details}".strip()
 
 
 def _measure(node: Node, degree: int) -> Place:
@@ -445,7 +448,9 @@ def _legend(view: GraphView) -> list[str]:
 def _group(node: Node) -> str:
     if node.folded:
         return "block"
-    return KIND_GROUP.get(node.type, "reshape")
+    if node.type in JOINS:
+        return "merge"
+    return GROUP_OF[registry.category(node.type)]
 
 
 def _title(view: GraphView) -> str:

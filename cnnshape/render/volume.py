@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cnnshape.engine.analysis import Report, Row, analyze
+from cnnshape.layers import registry
 from cnnshape.render.svg import Svg, text_width
 from cnnshape.spec.loader import Source
 
@@ -77,15 +78,13 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 """Category -> (legend text, fill); the legend lists them in this order."""
 
-KIND_CATEGORY: dict[str, str] = {
+STYLE_OF: dict[str, str] = {
     "input": "input", "conv": "conv", "conv_transpose": "conv", "pool": "pool",
-    "global_pool": "pool", "adaptive_pool": "pool", "dense": "dense",
-    "batchnorm": "elementwise", "layernorm": "elementwise", "scale": "elementwise",
-    "activation": "elementwise", "dropout": "elementwise", "merge": "composite",
-    "residual": "composite", "concat": "composite", "sequential": "composite",
-    "repeat": "composite", "flatten": "reshape", "pad": "reshape", "crop": "reshape",
-    "upsample": "reshape",
+    "dense": "dense", "norm": "elementwise", "activation": "elementwise",
+    "dropout": "elementwise", "merge": "composite", "composite": "composite",
+    "reshape": "reshape",
 }
+"""Registry category -> this drawing's category: fewer colours than the graph diagram."""
 
 _WINDOW = re.compile(r"(?:^|\s)k(\d+(?:x\d+)*) s(\d+(?:x\d+)*)")
 
@@ -225,8 +224,8 @@ def _items(rows: list[Row], f: Callable[[int], float]) -> list[_Item]:
     items: list[_Item] = []
     for index, row in enumerate(rows):
         shape = row.output_shape
-        category = KIND_CATEGORY.get(row.type, "reshape")
-        lines = ["x".join(map(str, shape)), _short(row.name), row.type]
+        category = STYLE_OF[registry.category(row.type)]
+        lines = ["x".join(map(str, shape)), _short(row.name), registry.label(row.type)]
         previous = rows[index - 1].name if index else None
         linked = index > 0 and (not row.inputs or previous in row.inputs)
         if any(name != previous for name in row.inputs):

@@ -157,7 +157,13 @@ class KerasBackend(Backend):
         if "." in name:
             self.keras_name = self.fresh(name.replace(".", "_"))
             self.renamed[self.keras_name] = name
-        return super().layer(layer, name, x, out)
+        method = getattr(self, WRITERS.get(layer.kind, ""), None)
+        if method is None:  # refused, not guessed: the table lists every kind written
+            reason = UNSUPPORTED.get(layer.kind, f"{layer.kind} layers have no keras "
+                                                 "equivalent here")
+            raise Unsupported(f"export to keras: {reason}")
+        written: Value = method(layer, identifier(name, self.taken), x, out)
+        return written
 
     def helper_name(self, what: str) -> str:
         """A Keras name for a helper layer, unique among spec and helper names."""
@@ -410,6 +416,9 @@ class KerasBackend(Backend):
     def emit_activation(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         return self.finish(ident, _activation_call(layer.function), x, out)
 
+    def emit_softmax(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
+        return self.finish(ident, "layers.Softmax(axis=-1", x, out)
+
     def emit_dropout(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         return self.finish(ident, f"layers.Dropout({_number(layer.rate)}", x, out)
 
@@ -512,6 +521,28 @@ def _spatial(x: Value) -> int:
 
 def _padded(shape: Shape, pads: Pads) -> Shape:
     return (*(n + b + a for n, (b, a) in zip(shape, pads, strict=False)), shape[-1])
+
+
+WRITERS: dict[str, str] = {
+    "conv": "emit_conv", "conv_transpose": "emit_conv_transpose",
+    "pool": "emit_pool", "global_pool": "emit_global_pool",
+    "adaptive_pool": "emit_adaptive_pool", "flatten": "emit_flatten",
+    "dense": "emit_dense", "pad": "emit_pad",
+    "crop": "emit_crop", "upsample": "emit_upsample",
+    "activation": "emit_activation", "softmax": "emit_softmax",
+    "dropout": "emit_dropout", "batchnorm": "emit_batchnorm",
+    "layernorm": "emit_layernorm", "scale": "emit_scale",
+    "merge": "emit_merge",
+}
+"""Leaf kind -> the name of the backend method writing it (a name, so a subclass can
+replace one). Composites need none: the shared Emitter walks them
+and calls the backend's add/concat/activate. tests/test_registry.py checks that every
+registered kind is here or in UNSUPPORTED."""
+
+UNSUPPORTED: dict[str, str] = {
+    "lrn": "Keras has no local response normalisation layer",
+}
+"""Leaf kind -> the one-line reason it cannot be exported to Keras."""
 
 
 def _activation_call(function: str) -> str:

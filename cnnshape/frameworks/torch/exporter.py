@@ -25,15 +25,17 @@ from typing import Any
 from cnnshape.core import window
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import Shape, per_dim
-from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit
+from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
 from cnnshape.layers import LayerBase
 from cnnshape.layers.activation import Activation, Dropout
 from cnnshape.layers.conv import Conv, ConvTranspose, resolve_pads
 from cnnshape.layers.dense import Dense, Flatten
+from cnnshape.layers.lrn import LocalResponseNorm
 from cnnshape.layers.merge import Crop, Merge
 from cnnshape.layers.norm import BatchNorm, LayerNorm, Scale
 from cnnshape.layers.pool import AdaptivePool, GlobalPool, Pool
 from cnnshape.layers.resize import Pad, Upsample
+from cnnshape.layers.softmax import Softmax
 from cnnshape.spec.loader import Source, load
 
 FUNCTIONAL = {
@@ -245,7 +247,13 @@ class TorchBackend(Backend):
     def layer(self, layer: LayerBase, name: str, x: Any, out: Shape) -> Value:
         # A leading "__" would be name-mangled inside the class: keep attributes as named.
         self._name = name
-        value = super().layer(layer, "layer" + name if name.startswith("__") else name, x, out)
+        method = getattr(self, WRITERS.get(layer.kind, ""), None)
+        if method is None:  # refused, not guessed: the table lists every kind written
+            reason = UNSUPPORTED.get(layer.kind, f"{layer.kind} layers have no pytorch "
+                                                 "equivalent here")
+            raise Unsupported(f"export to pytorch: {reason}")
+        ident = identifier("layer" + name if name.startswith("__") else name, self.taken)
+        value: Value = method(layer, ident, x, out)
         self.variables[name] = value.var
         return value
 
@@ -402,6 +410,17 @@ class TorchBackend(Backend):
         self._module(ident, MODULES[layer.function])
         return self._assign(ident, f"self.{ident}({x.var})", out)
 
+    def emit_softmax(self, layer: Softmax, ident: str, x: Value, out: Shape) -> Value:
+        """dim=1 is the channel axis of every tensor here (N, C, spatial...)."""
+        self._module(ident, "nn.Softmax(dim=1)")
+        return self._assign(ident, f"self.{ident}({x.var})", out)
+
+    def emit_lrn(self, layer: LocalResponseNorm, ident: str, x: Value, out: Shape) -> Value:
+        """torch's LocalResponseNorm is cnnshape's definition, window and defaults alike."""
+        self._module(ident, f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, "
+                            f"beta={layer.beta!r}, k={layer.k!r})")
+        return self._assign(ident, f"self.{ident}({x.var})", out)
+
     def emit_dropout(self, layer: Dropout, ident: str, x: Value, out: Shape) -> Value:
         self._module(ident, f"nn.Dropout(p={layer.rate!r})")
         return self._assign(ident, f"self.{ident}({x.var})", out)
@@ -451,6 +470,26 @@ class TorchBackend(Backend):
 
     def activate(self, function: str, value: Value, ident: str) -> Value:
         return self._assign(ident, FUNCTIONAL[function].format(value.var), value.shape, "")
+
+
+WRITERS: dict[str, str] = {
+    "conv": "emit_conv", "conv_transpose": "emit_conv_transpose",
+    "pool": "emit_pool", "global_pool": "emit_global_pool",
+    "adaptive_pool": "emit_adaptive_pool", "flatten": "emit_flatten",
+    "dense": "emit_dense", "pad": "emit_pad",
+    "crop": "emit_crop", "upsample": "emit_upsample",
+    "activation": "emit_activation", "softmax": "emit_softmax",
+    "dropout": "emit_dropout", "batchnorm": "emit_batchnorm",
+    "layernorm": "emit_layernorm", "lrn": "emit_lrn",
+    "scale": "emit_scale", "merge": "emit_merge",
+}
+"""Leaf kind -> the name of the backend method writing it (a name, so a subclass can
+replace one). Composites need none: the shared Emitter walks them
+and calls the backend's add/concat/activate. tests/test_registry.py checks that every
+registered kind is here or in UNSUPPORTED."""
+
+UNSUPPORTED: dict[str, str] = {}
+"""Leaf kind -> the one-line reason it cannot be exported to PyTorch (none today)."""
 
 
 def _slice(x: Value, starts: dict[int, int], sizes: Sequence[int]) -> str:
