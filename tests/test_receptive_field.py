@@ -118,7 +118,7 @@ def computed_span(spec: dict, clip: bool = True) -> list[tuple[int, int]]:
     out = report.output_shape[:-1]
     spans = []
     for n, size, jump, start, o in zip(spec["input"][:-1], rf["size"], rf["stride"], rf["start"],
-                                       out):
+                                       out, strict=False):
         centre = Fraction(start) + ((o - 1) // 2) * Fraction(jump)
         half = Fraction(size - 1, 2)
         lo, hi = int(centre - half), int(centre + half)
@@ -184,7 +184,7 @@ def test_empirical_influence_equals_computed_field(spec: dict) -> None:
         return
     found = influence(spec)
     inside = all(0 <= lo and hi < n for (lo, hi), n in
-                 zip(computed_span(spec, clip=False), spec["input"][:-1]))
+                 zip(computed_span(spec, clip=False), spec["input"][:-1], strict=False))
     if inside:
         assert found == computed_span(spec)
     else:
@@ -192,7 +192,7 @@ def test_empirical_influence_equals_computed_field(spec: dict) -> None:
         # clipped field, but with strides or dilation the outermost real input tap may
         # sit a few positions in from the clipped edge.
         assert all(c_lo <= lo and hi <= c_hi for (lo, hi), (c_lo, c_hi) in
-                   zip(found, computed_span(spec)))
+                   zip(found, computed_span(spec), strict=False))
 
 
 def test_cli_rf_columns() -> None:
@@ -205,3 +205,14 @@ def test_cli_rf_columns() -> None:
     md = CliRunner().invoke(main, ["table", str(SPECS / "lenet.json"), "--rf", "--format",
                                    "markdown"]).output
     assert "| RF size | RF stride |" in md and "| 5x5 | 1x1 |" in md
+
+
+def test_adaptive_pool_after_global_pool_still_sees_the_whole_input() -> None:
+    """A unit after global pooling sees every input position; an adaptive pool (or a conv)
+    after it cannot shrink that: the field stays "whole", not an empty window."""
+    report = cnnshape.analyze({"input": [8, 8, 3], "layers": [
+        {"type": "global_pool"},
+        {"type": "adaptive_pool", "output_size": 1},
+        {"type": "conv", "filters": 2, "kernel": 1}]})
+    for row in report.rows[1:]:
+        assert row.receptive_field.whole, row.name

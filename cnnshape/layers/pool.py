@@ -160,6 +160,8 @@ class AdaptivePool(LayerBase):
         """Windows [floor(i*n/o), ceil((i+1)*n/o)): the widest, at the mean stride n/o."""
         from fractions import Fraction
 
+        if field.whole:  # after global pooling or flatten: still the whole input
+            return field
         dims = shape[:-1]
         sizes = per_dim(self.output_size, len(dims), "output_size")
         # Window i is ceil((r + n)/o) long, r = i*n mod o; r reaches o - gcd(n, o) at most.
