@@ -22,16 +22,25 @@ from cnnshape._version import __version__
 from cnnshape.core.errors import SpecError
 
 if TYPE_CHECKING:
-    from cnnshape.engine.analysis import Report, Row, Totals, analyze
-    from cnnshape.engine.dense_compare import compare_dense
-    from cnnshape.engine.reference import Verification, run, verify
-    from cnnshape.frameworks.keras.exporter import keras_source, to_keras
-    from cnnshape.frameworks.keras.importer import from_keras_json
-    from cnnshape.frameworks.onnx.importer import from_onnx
-    from cnnshape.frameworks.torch.exporter import to_torch, torch_source
-    from cnnshape.frameworks.torch.importer import from_torch
-    from cnnshape.spec.loader import Network, load
-    from cnnshape.spec.schema import schema
+    # Re-exported for type checkers (``X as X``); at run time ``__getattr__`` imports them.
+    from cnnshape.engine.analysis import Report as Report
+    from cnnshape.engine.analysis import Row as Row
+    from cnnshape.engine.analysis import Totals as Totals
+    from cnnshape.engine.analysis import analyze as analyze
+    from cnnshape.engine.dense_compare import compare_dense as compare_dense
+    from cnnshape.engine.reference import Verification as Verification
+    from cnnshape.engine.reference import run as run
+    from cnnshape.engine.reference import verify as verify
+    from cnnshape.frameworks.keras.exporter import keras_source as keras_source
+    from cnnshape.frameworks.keras.exporter import to_keras as to_keras
+    from cnnshape.frameworks.keras.importer import from_keras_json as from_keras_json
+    from cnnshape.frameworks.onnx.importer import from_onnx as from_onnx
+    from cnnshape.frameworks.torch.exporter import to_torch as to_torch
+    from cnnshape.frameworks.torch.exporter import torch_source as torch_source
+    from cnnshape.frameworks.torch.importer import from_torch as from_torch
+    from cnnshape.spec.loader import Network as Network
+    from cnnshape.spec.loader import load as load
+    from cnnshape.spec.schema import schema as schema
 
 _LAZY = {
     "load": "spec.loader", "Network": "spec.loader",

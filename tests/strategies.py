@@ -81,7 +81,7 @@ def broadcast(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     rank = max(len(s) for s in shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
     out = []
-    for sizes in zip(*padded):
+    for sizes in zip(*padded, strict=False):
         big = set(sizes) - {1}
         if len(big) > 1:
             raise Invalid
@@ -93,7 +93,7 @@ def merged(layer: dict, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     if layer.get("crop", False):
         if len({len(s) for s in shapes}) != 1 or len(shapes[0]) < 2:
             raise Invalid
-        target = tuple(min(sizes) for sizes in zip(*(s[:-1] for s in shapes)))
+        target = tuple(min(sizes) for sizes in zip(*(s[:-1] for s in shapes), strict=False))
         shapes = [(*target, s[-1]) for s in shapes]
     if layer["mode"] == "concat":
         first = shapes[0]
@@ -230,28 +230,28 @@ def leaf_shape(layer: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
         k = per_dim(layer["kernel"], nd, 1)
         s = per_dim(layer.get("stride", 1), nd, 1)
         d = per_dim(layer.get("dilation", 1), nd, 1)
-        e = [di * (ki - 1) + 1 for ki, di in zip(k, d)]
+        e = [di * (ki - 1) + 1 for ki, di in zip(k, d, strict=False)]
         padding = layer.get("padding", 0)
         if kind == "conv":
             if padding == "same":
-                return (*(ceil_div(n, si) for n, si in zip(dims, s)), filters)
+                return (*(ceil_div(n, si) for n, si in zip(dims, s, strict=False)), filters)
             p = (0,) * nd if padding == "valid" else per_dim(padding, nd, 0)
-            if any(ei > n + 2 * pi for ei, n, pi in zip(e, dims, p)):
+            if any(ei > n + 2 * pi for ei, n, pi in zip(e, dims, p, strict=False)):
                 raise Invalid
-            return (*((n + 2 * pi - ei) // si + 1 for n, pi, ei, si in zip(dims, p, e, s)),
+            return (*((n + 2 * pi - ei) // si + 1 for n, pi, ei, si in zip(dims, p, e, s, strict=False)),
                     filters)
         op = per_dim(layer.get("output_padding", 0), nd, 0)
-        if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
+        if any(o >= max(si, di) for o, si, di in zip(op, s, d, strict=False)):
             raise Invalid
         if padding == "same":  # Keras: n*s
             if any(op):
                 raise Invalid
-            return (*(n * si for n, si in zip(dims, s)), filters)
+            return (*(n * si for n, si in zip(dims, s, strict=False)), filters)
         if padding == "valid" and not any(op):  # Keras: n*s + max(e - s, 0)
-            return (*(n * si + max(ei - si, 0) for n, si, ei in zip(dims, s, e)), filters)
+            return (*(n * si + max(ei - si, 0) for n, si, ei in zip(dims, s, e, strict=False)), filters)
         p = (0,) * nd if padding == "valid" else per_dim(padding, nd, 0)
         return (*((n - 1) * si - 2 * pi + ei - 1 + o + 1
-                  for n, si, pi, ei, o in zip(dims, s, p, e, op)), filters)
+                  for n, si, pi, ei, o in zip(dims, s, p, e, op, strict=False)), filters)
     if kind == "pool":
         k = per_dim(layer["kernel"], nd, 1)
         s = per_dim(layer["stride"], nd, 1) if layer.get("stride") is not None else k
@@ -260,10 +260,10 @@ def leaf_shape(layer: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
         if isinstance(padding, str) and ceil:
             raise Invalid
         if padding == "same":
-            return (*(ceil_div(n, si) for n, si in zip(dims, s)), c)
+            return (*(ceil_div(n, si) for n, si in zip(dims, s, strict=False)), c)
         p = (0,) * nd if padding == "valid" else per_dim(padding, nd, 0)
         out = []
-        for n, ki, si, pi in zip(dims, k, s, p):
+        for n, ki, si, pi in zip(dims, k, s, p, strict=False):
             if pi > ki // 2 or n + 2 * pi < ki:
                 raise Invalid
             if ceil:
@@ -279,11 +279,11 @@ def leaf_shape(layer: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
     if kind == "adaptive_pool":
         return (*per_dim(layer["output_size"], nd, 1), c)
     if kind == "pad":
-        return (*(n + 2 * pi for n, pi in zip(dims, per_dim(layer["padding"], nd, 0))), c)
+        return (*(n + 2 * pi for n, pi in zip(dims, per_dim(layer["padding"], nd, 0), strict=False)), c)
     if kind == "crop":
-        return (*(n - 2 * ci for n, ci in zip(dims, per_dim(layer["cropping"], nd, 0))), c)
+        return (*(n - 2 * ci for n, ci in zip(dims, per_dim(layer["cropping"], nd, 0), strict=False)), c)
     if kind == "upsample":
-        return (*(n * si for n, si in zip(dims, per_dim(layer["scale"], nd, 1))), c)
+        return (*(n * si for n, si in zip(dims, per_dim(layer["scale"], nd, 1), strict=False)), c)
     if kind == "flatten":
         size = 1
         for n in shape:
@@ -425,7 +425,7 @@ def conv_layer(draw: Any, shape: tuple[int, ...], *, same: bool = False,
         else:
             pads = [0] * nd
         kernel, dilation = [], []
-        for n, p in zip(dims, pads):
+        for n, p in zip(dims, pads, strict=False):
             room = n + 2 * p
             k = draw(st.integers(1, min(3, room)))
             d = draw(st.integers(1, min(3, (room - 1) // (k - 1)))) if k > 1 else 1
@@ -460,9 +460,9 @@ def conv_transpose_layer(draw: Any, shape: tuple[int, ...]) -> dict:
     if mode == "same":
         layer["padding"] = "same"
     else:
-        extra = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation)]
+        extra = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=False)]
         pads = []
-        for n, k, s, d, op in zip(dims, kernel, stride, dilation, extra):
+        for n, k, s, d, op in zip(dims, kernel, stride, dilation, extra, strict=False):
             most = ((n - 1) * s + d * (k - 1) + op) // 2  # keeps the output >= 1
             pads.append(draw(st.integers(0, min(2, most))))
         if mode == "valid":
@@ -493,11 +493,11 @@ def pool_layer(draw: Any, shape: tuple[int, ...], *, same_stride: int | None = N
     mode = draw(st.sampled_from(["int", "list", "valid", "same"]))
     kernel = [draw(st.integers(1, 3)) for _ in dims]
     if mode == "valid":
-        kernel = [min(k, n) for k, n in zip(kernel, dims)]
+        kernel = [min(k, n) for k, n in zip(kernel, dims, strict=False)]
         layer["padding"] = "valid"
     elif mode != "same":
         pads = []
-        for n, k in zip(dims, kernel):
+        for n, k in zip(dims, kernel, strict=False):
             p = draw(st.integers(0, k // 2))
             pads.append(p if n + 2 * p >= k else k // 2)
         if mode == "int":
@@ -848,7 +848,7 @@ class Builder:
             fits = []
             for name, s in self.readable():
                 try:
-                    if small(merged(layer, shapes + [s])):
+                    if small(merged(layer, [*shapes, s])):
                         fits.append((name, s))
                 except Invalid:
                     pass
@@ -934,7 +934,7 @@ class Builder:
                 layer = conv_layer(draw, value, same=True, stride=1,
                                    filters=a[-1] if mode != "concat" else None)
             elif mode == "concat":
-                layer = leaf_layer(draw, value, IDENTITY_KINDS + ["dense"])
+                layer = leaf_layer(draw, value, [*IDENTITY_KINDS, "dense"])
             else:
                 layer = leaf_layer(draw, value, IDENTITY_KINDS)
             if i == 0 and (not is_current or draw(st.booleans())):
@@ -1070,8 +1070,8 @@ def plausible(field: str) -> st.SearchStrategy:
     strategies = {
         "padding": spatial | st.sampled_from(["same", "valid", "full"]),
         "mode": st.sampled_from(["max", "avg", "add", "multiply", "concat", "nearest", "sum"]),
-        "activation": st.none() | st.sampled_from(FUNCTIONS + ["swish"]),
-        "function": st.sampled_from(FUNCTIONS + ["swish", None]),
+        "activation": st.none() | st.sampled_from([*FUNCTIONS, "swish"]),
+        "function": st.sampled_from([*FUNCTIONS, "swish", None]),
         "inputs": st.lists(st.sampled_from(["input", "n1", "n2", "n3", "n1_1", "ghost"]),
                            max_size=4),
         "from": st.sampled_from(["input", "n1", "n2", "n3", "ghost", "", 3, None]),
@@ -1108,9 +1108,9 @@ def soup_layer(draw: Any, depth: int = 0) -> dict:
     layer: dict = {"type": kind}
     required, optional = KIND_FIELDS.get(kind, "|").split("|")
     fields = [f for f in required.split() if draw(st.integers(0, 9))]
-    fields += [f for f in optional.split() + ["name", "from"] if draw(st.integers(0, 2)) == 0]
+    fields += [f for f in [*optional.split(), "name", "from"] if draw(st.integers(0, 2)) == 0]
     if draw(st.integers(0, 9)) == 0:
-        fields.append(draw(st.sampled_from(FIELDS + ["x"])))
+        fields.append(draw(st.sampled_from([*FIELDS, "x"])))
     for field in fields:
         if field == "type":
             continue
@@ -1192,7 +1192,7 @@ def _dangling_reference(draw: Any, spec: dict) -> None:
     layer = layers[index]
     later = [other.get("name") for other in layers[index:]]
     names = [n for n in later if isinstance(n, str)]
-    wanted = draw(st.sampled_from(names + ["ghost", "n1_9", "input_1", "conv_1"]))
+    wanted = draw(st.sampled_from([*names, "ghost", "n1_9", "input_1", "conv_1"]))
     if _kind(layer) == "merge" and isinstance(layer.get("inputs"), list) and layer["inputs"]:
         inputs = layer["inputs"]
         if draw(st.booleans()):
@@ -1236,7 +1236,7 @@ def _swap(draw: Any, spec: dict) -> None:
 
 def _retype(draw: Any, spec: dict) -> None:
     layer = draw(st.sampled_from(all_layers(spec["layers"])))
-    layer["type"] = draw(st.sampled_from(TYPES + ["Conv", "lstm"]))
+    layer["type"] = draw(st.sampled_from([*TYPES, "Conv", "lstm"]))
 
 
 def _huge(draw: Any, spec: dict) -> None:

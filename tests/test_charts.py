@@ -19,6 +19,7 @@ import pytest
 
 from cnnshape.engine.analysis import analyze
 from cnnshape.render.charts import chart_lines, chart_svg
+import itertools
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LENET = str(SPECS / "lenet.json")
@@ -64,7 +65,7 @@ def ticks(panel: ET.Element) -> list[tuple[float, str]]:
     lines = [num(l, "x1") for l in panel.iter(NS + "line") if l.get("class") == "tick"]
     labels = [t.text or "" for t in panel.iter(NS + "text") if t.get("class") == "tick-label"]
     assert len(lines) == len(labels)
-    return list(zip(lines, labels))
+    return list(zip(lines, labels, strict=False))
 
 
 def label_value(label: str) -> float:
@@ -104,13 +105,13 @@ def test_lenet_activation_bars_are_log10_lengths() -> None:
     exponents = [log10(label_value(label)) for _, label in axis]
     assert exponents == [float(k) for k in range(round(exponents[0]), round(exponents[-1]) + 1)]
     assert exponents[0] <= log10(min(LENET_SIZES)) and exponents[-1] >= log10(max(LENET_SIZES))
-    spacing = {round(b[0] - a[0], 2) for a, b in zip(axis, axis[1:])}
+    spacing = {round(b[0] - a[0], 2) for a, b in itertools.pairwise(axis)}
     assert len(spacing) == 1
     decade = spacing.pop()
     origin_x, origin_exp = axis[0][0], exponents[0]
     drawn = bars(panel)
     assert len(drawn) == len(LENET_SIZES)
-    for bar, value in zip(drawn, LENET_SIZES):
+    for bar, value in zip(drawn, LENET_SIZES, strict=False):
         assert num(bar, "x") == pytest.approx(origin_x)
         assert num(bar, "width") == pytest.approx((log10(value) - origin_exp) * decade,
                                                         abs=0.02)
@@ -126,7 +127,7 @@ def test_lenet_parameter_bars_are_linear_and_zero_draws_nothing() -> None:
     widths = [num(b, "width") for b in bars(panel)]
     assert len(widths) == len(nonzero) == 5
     per_param = max(widths) / max(nonzero)
-    for width, value in zip(widths, nonzero):
+    for width, value in zip(widths, nonzero, strict=False):
         assert width == pytest.approx(value * per_param, abs=0.02)
     assert value_labels(panel) == ["0", "608", "0", "3,216", "0", "0", "48,120", "10,164", "850"]
     # the lecture's point: the parameters gather in the first dense layer
@@ -138,7 +139,7 @@ def test_bars_sit_on_their_layers_rows() -> None:
     names = [t for g in root.iter(NS + "g") if g.get("class") == "names"
              for t in g.iter(NS + "text")]
     activation = bars(panels(root)["activation_size"])
-    for name, bar in zip(names, activation):
+    for name, bar in zip(names, activation, strict=False):
         top, bottom = num(bar, "y"), num(bar, "y") + num(bar, "height")
         assert top <= num(name, "y") <= bottom + 1
 
@@ -177,7 +178,7 @@ def test_log_can_be_forced_either_way() -> None:
     decade = axis[1][0] - axis[0][0]
     origin = log10(label_value(axis[0][1]))
     nonzero = [v for v in LENET_PARAMS if v]
-    for bar, value in zip(bars(forced), nonzero):
+    for bar, value in zip(bars(forced), nonzero, strict=False):
         assert num(bar, "width") == pytest.approx((log10(value) - origin) * decade, abs=0.02)
     assert value_labels(forced).count("0") == 4
 
@@ -261,12 +262,12 @@ def test_terminal_bars_show_the_lectures_point() -> None:
     params = [eighths(line.split(" │ ")[1]) for line in rows]
     full = max(activation)
     assert full % 8 == 0  # the widest is whole cells: the bar area
-    for got, value in zip(activation, LENET_SIZES):
+    for got, value in zip(activation, LENET_SIZES, strict=False):
         assert got == round(log10(value) / log10(max(LENET_SIZES)) * full)
-    for got, value in zip(params, LENET_PARAMS):
+    for got, value in zip(params, LENET_PARAMS, strict=False):
         assert got == round(value / max(LENET_PARAMS) * full)
     assert activation.index(max(activation)) == 1             # CONV1's 28x28x8
     assert activation.index(min(activation)) == 8             # the 10 outputs
     assert params.index(max(params)) == LENET_NAMES.index("FC3")
-    assert [p for p, v in zip(params, LENET_PARAMS) if v == 0] == [0, 0, 0, 0]
-    assert all(f"{v:,}" in line for v, line in zip(LENET_PARAMS, rows))
+    assert [p for p, v in zip(params, LENET_PARAMS, strict=False) if v == 0] == [0, 0, 0, 0]
+    assert all(f"{v:,}" in line for v, line in zip(LENET_PARAMS, rows, strict=False))

@@ -23,6 +23,7 @@ import cnnshape
 from cnnshape.engine.analysis import Row, analyze
 from cnnshape.engine.topology import build
 from cnnshape.render.diagram import graph_svg
+import itertools
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 ALL_SPECS = sorted(p.name for p in SPECS.glob("*.json"))
@@ -247,7 +248,7 @@ def assert_edges_on_their_nodes_going_down(drawing: Drawing) -> None:
         assert on_outline(target, link.end), (link.target, link.end)
         assert link.start[1] >= source.cy and link.end[1] <= target.cy  # bottom out, top in
         ys = [y for _, y in link.points]
-        assert all(b >= a - EPS for a, b in zip(ys, ys[1:])), "an edge turns upward"
+        assert all(b >= a - EPS for a, b in itertools.pairwise(ys)), "an edge turns upward"
         assert link.end[1] > link.start[1]
 
 

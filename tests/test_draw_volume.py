@@ -14,6 +14,7 @@ import pytest
 import cnnshape
 from cnnshape.render import volume as draw_volume
 from cnnshape.render.volume import volume_svg
+import itertools
 
 SPECS = sorted((Path(__file__).parent.parent / "specs").glob("*.json"))
 LENET = Path(__file__).parent.parent / "specs" / "lenet.json"
@@ -38,7 +39,7 @@ def points(element: ET.Element) -> list[tuple[float, float]]:
 
 def approx_points(got: list[tuple[float, float]], want: list[tuple[float, float]]) -> bool:
     return len(got) == len(want) and all(
-        abs(a - c) < 0.02 and abs(b - d) < 0.02 for (a, b), (c, d) in zip(got, want))
+        abs(a - c) < 0.02 and abs(b - d) < 0.02 for (a, b), (c, d) in zip(got, want, strict=False))
 
 
 def drawn(root: ET.Element) -> list[dict[str, Any]]:
@@ -119,7 +120,7 @@ def test_lenet_kernels_project_onto_the_next_volume() -> None:
     items = drawn(root)
     lines = [e for e in root.iter(f"{NS}line") if e.get("class") == "projection"]
     assert len(lines) == 8
-    for pair, (source, target) in zip(range(4), zip(items, items[1:5])):
+    for pair, (source, target) in zip(range(4), itertools.pairwise(items), strict=False):
         for line in lines[2 * pair:2 * pair + 2]:
             x1, y1, x2, y2 = numbers(line, "x1", "y1", "x2", "y2")
             # Starts on the kernel inside the previous box, ends on the next box's front face.

@@ -157,7 +157,7 @@ def compare_values(spec: dict[str, Any], x: Any = None, seed: int = 0) -> int:
         "every Keras layer with weights gets the reference pass's, and only those"
     load_weights(model, spec, ref.draws)
     names = [row.name for row in leaf_rows(report)]
-    for name, got in zip(names, run_probe(model, names, x[None])):
+    for name, got in zip(names, run_probe(model, names, x[None]), strict=False):
         want = np.asarray(ref.outputs[name], dtype=np.float64)
         got = keras.ops.convert_to_numpy(got)[0]
         assert got.shape == want.shape, name
@@ -216,7 +216,7 @@ def test_spec_exports(path: Path) -> None:
     if forward:
         x = np.random.default_rng(0).uniform(-1, 1, (1, *report.input_shape)).astype("float32")
         outputs = run_probe(model, [row.name for row in rows], x)
-        for row, out in zip(rows, outputs):
+        for row, out in zip(rows, outputs, strict=False):
             assert list(out.shape) == [1, *row.output_shape], row.name
         assert np.isfinite(keras.ops.convert_to_numpy(outputs[-1])).all()
     TIMINGS[path.stem] = time.perf_counter() - started
@@ -552,7 +552,7 @@ def test_json_describes_the_model() -> None:
     rebuilt = keras.models.model_from_json(model.to_json(), custom_objects=custom)
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
     x = np.random.default_rng(2).uniform(-2, -1, (1, *spec["input"])).astype(np.float32)
-    for a, b in zip(model(x), rebuilt(x)):
+    for a, b in zip(model(x), rebuilt(x), strict=False):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 
 

@@ -42,7 +42,7 @@ from cnnshape.frameworks.torch.exporter import (  # noqa: E402
 from cnnshape.layers import KINDS  # noqa: E402
 
 SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.json"))
-TOL = dict(rtol=1e-8, atol=1e-8)
+TOL = {"rtol": 1e-8, "atol": 1e-8}
 
 pytestmark = pytest.mark.torch
 

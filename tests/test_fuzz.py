@@ -68,7 +68,7 @@ def test_named_graphs_resolve_as_the_oracle_says(spec: dict, budget: int) -> Non
     report = cnnshape.analyze(spec)
     where = json.dumps(spec)
     assert [tuple(row.output_shape) for row in report.rows] == oracle.rows, where
-    for row, (name, reads) in zip(report.rows, oracle.names):
+    for row, (name, reads) in zip(report.rows, oracle.names, strict=False):
         assert row.inputs == reads, (row.path, where)
         if name is not None:
             assert row.name == name, (row.path, where)

@@ -75,7 +75,7 @@ class Tapped(nn.Module):
 def center_crop(t: Any, size: tuple[int, ...]) -> Any:
     """U-Net's skip crop on the spatial dims of [N, C, spatial...]: offset (n - m) // 2."""
     index = [slice(None), slice(None)]
-    for n, m in zip(t.shape[2:], size):
+    for n, m in zip(t.shape[2:], size, strict=False):
         start = (n - m) // 2
         index.append(slice(start, start + m))
     return t[tuple(index)]
@@ -558,11 +558,11 @@ def test_repeat_reads_its_own_repetition() -> None:
     assert rows["block_2"].inputs == ["block_in_2", "gamma_2"]
     x = torch_input(spec["input"], 3, batch=1)
     out = reference_outputs(spec, x[0]).outputs
-    total = [[[a + b for a, b in zip(u, v)] for u, v in zip(p, q)]
-             for p, q in zip(out["block_in_2"], out["gamma_2"])]
+    total = [[[a + b for a, b in zip(u, v, strict=False)] for u, v in zip(p, q, strict=False)]
+             for p, q in zip(out["block_in_2"], out["gamma_2"], strict=False)]
     assert out["block_2"] == total
-    assert out["block_2"] != [[[a + b for a, b in zip(u, v)] for u, v in zip(p, q)]
-                              for p, q in zip(out["block_in_1"], out["gamma_1"])]
+    assert out["block_2"] != [[[a + b for a, b in zip(u, v, strict=False)] for u, v in zip(p, q, strict=False)]
+                              for p, q in zip(out["block_in_1"], out["gamma_1"], strict=False)]
 
 
 # ---------------------------------------------------------------- the zoo specs on meta
@@ -579,7 +579,7 @@ class UNetPaper(Tapped):
             setattr(self, f"enc{i}b", nn.Conv2d(w, w, 3))
             cin = w
         self.bottleneck_a, self.bottleneck_b = nn.Conv2d(512, 1024, 3), nn.Conv2d(1024, 1024, 3)
-        for i, w in zip([4, 3, 2, 1], [512, 256, 128, 64]):
+        for i, w in zip([4, 3, 2, 1], [512, 256, 128, 64], strict=False):
             setattr(self, f"up{i}", nn.ConvTranspose2d(2 * w, w, 2, stride=2))
             setattr(self, f"dec{i}a", nn.Conv2d(2 * w, w, 3))
             setattr(self, f"dec{i}b", nn.Conv2d(w, w, 3))

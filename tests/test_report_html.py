@@ -169,7 +169,7 @@ def test_every_row_as_the_calculator_gives_it(name: str) -> None:
     page = Page(report_html(source, diagram_svg=EMPTY_SVG))
     rows = body_rows(page, "layer-table")
     assert len(rows) == len(report.rows)
-    for expected, cells in zip(report.rows, rows):
+    for expected, cells in zip(report.rows, rows, strict=False):
         texts = [text for text, _ in cells]
         keys = [attrs["data-sort"] for _, attrs in cells]
         assert texts[1].rstrip(" ⚠") == expected.name
@@ -192,7 +192,7 @@ def test_every_zoo_spec_makes_a_tidy_page(path: Path) -> None:
 def test_depth_indents_the_layer_names() -> None:
     report = analyze(RESNET18)
     page = Page(report_html(RESNET18, diagram_svg=EMPTY_SVG))
-    for expected, cells in zip(report.rows, body_rows(page, "layer-table")):
+    for expected, cells in zip(report.rows, body_rows(page, "layer-table"), strict=False):
         _, attrs = cells[1]
         indent = float(str(attrs["style"]).split(":")[1].rstrip("em"))
         assert indent == pytest.approx(0.4 + 1.2 * max(expected.depth - 1, 0))
@@ -316,7 +316,7 @@ def chain(leaves: int) -> dict[str, Any]:
     """input -> (leaves - 1) 1x1 convs -> flatten: ``leaves`` leaf layers, no branch."""
     layers: list[dict[str, Any]] = [{"type": "conv", "filters": 2, "kernel": 1}
                                     for _ in range(leaves - 1)]
-    return {"input": [4, 4, 1], "layers": layers + [{"type": "flatten"}]}
+    return {"input": [4, 4, 1], "layers": [*layers, {"type": "flatten"}]}
 
 
 def test_volume_for_short_chains_graph_otherwise(fake_drawings: list[tuple[str, Any]]) -> None:
@@ -426,7 +426,7 @@ def test_report_loads_clean_and_renders(browser: Browser, tmp_path: Path) -> Non
         " return [r.x + scrollX, r.y + scrollY, r.width, r.height]; })()")
     colours = set(decode(page.screenshot(x, y, w, h)).pixels())
     for bar in ((0x4C, 0x78, 0xA8), (0xF5, 0x85, 0x18)):
-        assert any(all(abs(a - b) <= 3 for a, b in zip(bar, c)) for c in colours), bar
+        assert any(all(abs(a - b) <= 3 for a, b in zip(bar, c, strict=False)) for c in colours), bar
     assert page.problems() == []
 
 

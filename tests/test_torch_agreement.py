@@ -30,7 +30,7 @@ import cnnshape  # noqa: E402
 
 BATCH = 2
 DTYPE = torch.float64
-TOL = dict(rtol=1e-9, atol=1e-9)
+TOL = {"rtol": 1e-9, "atol": 1e-9}
 
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings(
     "ignore:Using padding='same' with even kernel lengths:UserWarning")]
@@ -136,8 +136,8 @@ def conv_cases(seed: int, count: int) -> list[dict[str, Any]]:
         stride = [rng.randint(1, 3) for _ in range(nd)]
         dilation = [rng.choice([1, 1, 2, 3]) for _ in range(nd)]
         padding = [rng.randint(0, 2) for _ in range(nd)]
-        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
-        low = [max(1, e - 2 * p) for e, p in zip(effective, padding)]
+        effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=False)]
+        low = [max(1, e - 2 * p) for e, p in zip(effective, padding, strict=False)]
         dims = spatial(rng, low, MAX_SIZE[nd])
         groups = rng.choice([1, 1, 2, 3, "depthwise"])
         if groups == "depthwise":
@@ -290,14 +290,14 @@ def test_conv_same(case: dict[str, Any]) -> None:
         pads = None
     else:
         module = conv_module({**case, "layer": {**layer, "padding": 0}})
-        pads = [tf_same_pads(n, k, s, d) for n, k, s, d in zip(dims, kernel, stride, dilation)]
+        pads = [tf_same_pads(n, k, s, d) for n, k, s, d in zip(dims, kernel, stride, dilation, strict=False)]
         check_values(case, module, load_conv_weights, seed=3, before=torch_pad(pads))
     x = torch_input(case["input"], 0)
     with torch.no_grad():
         out = module(torch_pad(pads)(x) if pads else x)
     assert ours.output_shape == cl(out.shape)
     if layer["padding"] == "same":
-        assert ours.output_shape[:-1] == [math.ceil(n / s) for n, s in zip(dims, stride)]
+        assert ours.output_shape[:-1] == [math.ceil(n / s) for n, s in zip(dims, stride, strict=False)]
     assert ours.params == n_params(module)
     assert ours.macs == total_macs(module, torch_pad(pads)(x) if pads else x)
     assert reference_shape(case["input"], layer) == ours.output_shape
@@ -313,10 +313,10 @@ def transpose_cases(seed: int, count: int) -> list[dict[str, Any]]:
         kernel = [rng.randint(1, 4 if nd < 3 else 3) for _ in range(nd)]
         stride = [rng.randint(1, 3) for _ in range(nd)]
         dilation = [rng.choice([1, 1, 2]) for _ in range(nd)]
-        output_padding = [rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation)]
+        output_padding = [rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation, strict=False)]
         padding = [rng.randint(0, 2) for _ in range(nd)]
         dims = []
-        for k, s, d, p, op in zip(kernel, stride, dilation, padding, output_padding):
+        for k, s, d, p, op in zip(kernel, stride, dilation, padding, output_padding, strict=False):
             n = rng.randint(1, 3 + MAX_SIZE[nd] // 2)
             while (n - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
                 n += 1
@@ -440,7 +440,7 @@ def pool_cases(seed: int, count: int) -> list[dict[str, Any]]:
         kernel = [rng.randint(1, 4) for _ in range(nd)]
         stride = [rng.randint(1, 4) for _ in range(nd)]
         padding = [rng.randint(0, k // 2) for k in kernel]
-        low = [max(1, k - 2 * p) for k, p in zip(kernel, padding)]
+        low = [max(1, k - 2 * p) for k, p in zip(kernel, padding, strict=False)]
         dims = spatial(rng, low, MAX_SIZE[nd])
         layer: dict[str, Any] = {"type": "pool", "mode": rng.choice(["max", "avg"]),
                                  "kernel": spec_value(rng, kernel),
@@ -485,7 +485,7 @@ def avg_pool3d_refuses(case: dict[str, Any]) -> bool:
     """torch's AvgPool3d (only it) refuses an input smaller than the kernel, padding or not."""
     layer, dims = case["layer"], case["input"][:-1]
     return (layer.get("mode") == "avg" and len(dims) == 3
-            and any(n < k for n, k in zip(dims, as_list(layer["kernel"], 3))))
+            and any(n < k for n, k in zip(dims, as_list(layer["kernel"], 3), strict=False)))
 
 
 @pytest.mark.parametrize("case", pool_edge() + pool_cases(7, 120), ids=case_id)

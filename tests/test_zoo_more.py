@@ -42,7 +42,7 @@ def pool(n: tuple[int, ...], c: int, k: tuple[int, ...],
          p: tuple[int, ...] = ()) -> tuple[int, ...]:
     """Max pooling with stride = kernel, floor mode."""
     p = p or (0,) * len(n)
-    return (*((m + 2 * q - kk) // kk + 1 for m, kk, q in zip(n, k, p)), c)
+    return (*((m + 2 * q - kk) // kk + 1 for m, kk, q in zip(n, k, p, strict=False)), c)
 
 
 def dense(cin: int, cout: int) -> tuple[int, int]:
@@ -84,7 +84,7 @@ def unet_layers() -> dict[str, tuple]:
     rows["bottleneck_a"] = (shape, params, macs)
     shape, params, macs = conv(shape[:-1], 1024, 1024, 3)
     rows["bottleneck_b"] = (shape, params, macs)
-    for level, width in zip([4, 3, 2, 1], [512, 256, 128, 64]):
+    for level, width in zip([4, 3, 2, 1], [512, 256, 128, 64], strict=False):
         shape, params, macs = conv_t(shape[:-1], 2 * width, width, 2, 2)   # halves channels
         rows[f"up{level}"] = (shape, params, macs)
         skip = skips[level]

@@ -87,7 +87,7 @@ def test_torchvision_details():
     googlenet = _rows("googlenet")
     # The "5x5" branch is a 3x3 in torchvision (pytorch/vision#906), ceil-mode pools give 56/28/14/7.
     assert googlenet["inception3a.branch3.1.conv"].params == 3 * 3 * 16 * 32
-    assert [tuple(googlenet[p].output_shape)[0] for p in ("maxpool1", "maxpool2", "maxpool3", "maxpool4")] \
+    assert [next(iter(googlenet[p].output_shape)) for p in ("maxpool1", "maxpool2", "maxpool3", "maxpool4")] \
         == [56, 28, 14, 7]
     densenet = _rows("densenet121")
     assert [densenet[f"transition{i}"].output_shape[-1] for i in (1, 2, 3)] == [128, 256, 512]

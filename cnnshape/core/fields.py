@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any, TypeGuard
 
 from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
@@ -18,7 +18,7 @@ from cnnshape.core.errors import LayerError
 from cnnshape.core.model import REQUIRED, Field
 
 Shape = tuple[int, ...]
-Spatial = Union[int, tuple[int, ...]]
+Spatial = int | tuple[int, ...]
 
 LAYER_REF = {"$ref": "#/$defs/Layer"}
 
@@ -81,7 +81,7 @@ def branches(description: str = "") -> Any:
                        "items": {"type": "array", "items": LAYER_REF}})
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any
 
-Number = Union[int, Fraction]
+Number = int | Fraction
 """Exact: ints while everything is whole (most networks), fractions where needed."""
 
 
@@ -48,7 +48,7 @@ class RF(Mapping[str, Any]):
             return self
         size, jump, start = [], [], []
         for r, j, u, k, s, p, d in zip(self.size, self.jump, self.start, kernel, stride, before,
-                                       dilation):
+                                       dilation, strict=True):
             extent = d * (k - 1)
             size.append(r + extent * j)
             jump.append(j * s)
@@ -63,7 +63,7 @@ class RF(Mapping[str, Any]):
             return self
         size, jump, start = [], [], []
         for r, j, u, k, s, c, d in zip(self.size, self.jump, self.start, kernel, stride, crop,
-                                       dilation):
+                                       dilation, strict=True):
             step = Fraction(j) / s
             extent = d * (k - 1)
             size.append(r + extent * step)
@@ -76,15 +76,15 @@ class RF(Mapping[str, Any]):
         if self.whole:
             return self
         return RF(self.size, self.jump, tuple(u + o * j for u, o, j in
-                                              zip(self.start, offsets, self.jump)),
+                                              zip(self.start, offsets, self.jump, strict=True)),
                   aligned=self.aligned)
 
     def upsampled(self, scale: Sequence[int]) -> RF:
         """Nearest upsampling: each output copies one input unit; the jump divides."""
         if self.whole:
             return self
-        return RF(self.size, tuple(Fraction(j) / s for j, s in zip(self.jump, scale)), self.start,
-                  aligned=self.aligned)
+        return RF(self.size, tuple(Fraction(j) / s for j, s in zip(self.jump, scale, strict=True)),
+                  self.start, aligned=self.aligned)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self)
@@ -122,7 +122,7 @@ def merge(fields: Sequence[RF]) -> RF:
     first = fields[0]
     aligned = all(f.aligned for f in fields) and all(
         f.jump == first.jump and f.start == first.start for f in fields[1:])
-    size = tuple(max(sizes) for sizes in zip(*(f.size for f in fields)))
+    size = tuple(max(sizes) for sizes in zip(*(f.size for f in fields), strict=True))
     return RF(size, first.jump, first.start, aligned=aligned)
 
 

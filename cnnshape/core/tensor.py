@@ -82,7 +82,8 @@ def strides_of(dims: tuple[int, ...]) -> list[int]:
 
 def offsets(kernel: tuple[int, ...], step: tuple[int, ...], strides: list[int]) -> list[int]:
     """Pixel offsets of a window's taps (dilation ``step``) inside a grid."""
-    axes = [[k * d * st for k in range(kk)] for kk, d, st in zip(kernel, step, strides)]
+    axes = [[k * d * st for k in range(kk)]
+            for kk, d, st in zip(kernel, step, strides, strict=True)]
     return [sum(combo) for combo in cartesian(*axes)]
 
 
@@ -91,13 +92,13 @@ def pad_grid(grid: Grid, before: tuple[int, ...], after: tuple[int, ...], fill: 
     dims, pix = grid
     if not any(before) and not any(after):
         return grid
-    new_dims = tuple(n + b + a for n, b, a in zip(dims, before, after))
+    new_dims = tuple(n + b + a for n, b, a in zip(dims, before, after, strict=True))
     if prod(new_dims) > MAX_GRID:
         raise TooLarge(f"a padded input of {'x'.join(map(str, new_dims))} positions")
     new_strides = strides_of(new_dims)
     out = [fill] * prod(new_dims)
-    for index, src in zip(cartesian(*(range(n) for n in dims)), pix):
-        out[sum((i + b) * s for i, b, s in zip(index, before, new_strides))] = src
+    for index, src in zip(cartesian(*(range(n) for n in dims)), pix, strict=True):
+        out[sum((i + b) * s for i, b, s in zip(index, before, new_strides, strict=True))] = src
     return new_dims, out
 
 
@@ -120,7 +121,7 @@ def broadcast_index(shape: tuple[int, ...], out: tuple[int, ...]) -> list[int]:
     shape = (1,) * (len(out) - len(shape)) + shape
     strides = strides_of(shape)
     axes = [[i * st for i in range(n)] if size != 1 else [0] * n
-            for size, n, st in zip(shape, out, strides)]
+            for size, n, st in zip(shape, out, strides, strict=True)]
     return [sum(combo) for combo in cartesian(*axes)]
 
 
@@ -128,6 +129,7 @@ def crop(x: Tensor, start: tuple[int, ...], size: tuple[int, ...]) -> Tensor:
     """The spatial window [start, start + size) of every spatial dim."""
     dims, pix = to_grid(x)
     grid_strides = strides_of(dims)
-    ranges = [range(s, s + n) for s, n in zip(start, size)]
-    out = [pix[sum(i * t for i, t in zip(index, grid_strides))] for index in cartesian(*ranges)]
+    ranges = [range(s, s + n) for s, n in zip(start, size, strict=True)]
+    out = [pix[sum(i * t for i, t in zip(index, grid_strides, strict=True))]
+           for index in cartesian(*ranges)]
     return from_grid(size, out)

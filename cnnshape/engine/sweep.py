@@ -75,10 +75,10 @@ def sweep(source: Source, settings: dict[str, list[Any]], *, batch: int = 1,
     report = SweepReport(list(settings))
     with paused_gc():
         for combo in product(*settings.values()):
-            row = SweepRow(dict(zip(settings, combo)))
+            row = SweepRow(dict(zip(settings, combo, strict=True)))
             report.rows.append(row)
             try:
-                for (model, name, key), value in zip(targets, combo):
+                for (model, name, key), value in zip(targets, combo, strict=True):
                     setattr(model, name, _check(model, name, key, value, network.source))
                 result = _analyze(network, None, lean=True)
             except SpecError as exc:

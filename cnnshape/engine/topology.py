@@ -243,7 +243,7 @@ class _Builder(GraphWalker):
         layer, row = self._blocks[-1]
         lists = dict(layer.children())
         node = self._node(row, type_=kind, merge=kind, path=f"{row.path}:{kind}")
-        for source, label in zip(values, labels):
+        for source, label in zip(values, labels, strict=True):
             self._edge(source[0], node, FLOW if lists.get(label) else IDENTITY)
         return self._out(node)
 

@@ -67,6 +67,6 @@ class Dense(LayerBase):
         units = self.units if ref.cap is None else min(self.units, ref.cap)
         weights = [ref.weights(inputs, inputs) for _ in range(units)]
         biases = ref.weights(units, inputs) if self.bias else [0.0] * units
-        pairs = list(zip(weights, biases))
+        pairs = list(zip(weights, biases, strict=False))
         y = map_vectors(x, lambda vector: [sum(map(mul, vector, w), b) for w, b in pairs])
         return activate(self.activation, y)

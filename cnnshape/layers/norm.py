@@ -49,9 +49,9 @@ class BatchNorm(LayerBase):
         beta = ref.weights(channels, 1) if self.center else [0.0] * channels
         mean = ref.weights(channels, 1)
         var = [abs(v) + 1.0 for v in ref.weights(channels, 1)]
-        scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var)]
-        shift = [b - m * s for b, m, s in zip(beta, mean, scale)]
-        return map_vectors(x, lambda vector: [v * s + t for v, s, t in zip(vector, scale, shift)])
+        scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var, strict=False)]
+        shift = [b - m * s for b, m, s in zip(beta, mean, scale, strict=False)]
+        return map_vectors(x, lambda vector: [v * s + t for v, s, t in zip(vector, scale, shift, strict=False)])
 
 
 class LayerNorm(LayerBase):
@@ -76,7 +76,7 @@ class LayerNorm(LayerBase):
             mean = sum(vector) / len(vector)
             centred = [v - mean for v in vector]
             inv = 1.0 / math.sqrt(sum(c * c for c in centred) / len(vector) + eps)
-            return [c * inv * g + b for c, g, b in zip(centred, gamma, beta)]
+            return [c * inv * g + b for c, g, b in zip(centred, gamma, beta, strict=False)]
 
         return map_vectors(x, normalise)
 
@@ -93,4 +93,4 @@ class Scale(LayerBase):
 
     def forward(self, x: Tensor, ref: Weights) -> Tensor:
         gamma = ref.weights(channels_of(x), 1)
-        return map_vectors(x, lambda vector: [v * g for v, g in zip(vector, gamma)])
+        return map_vectors(x, lambda vector: [v * g for v, g in zip(vector, gamma, strict=False)])

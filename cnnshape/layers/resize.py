@@ -29,7 +29,7 @@ class Pad(LayerBase):
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "pad")
         pads = per_dim(self.padding, nd, "padding")
-        return Inferred((*(n + 2 * p for n, p in zip(shape, pads)), shape[-1]))
+        return Inferred((*(n + 2 * p for n, p in zip(shape, pads, strict=False)), shape[-1]))
 
     def receptive(self, field: RF, shape: Shape) -> RF:
         return field.shifted([-p for p in per_dim(self.padding, len(shape) - 1, "padding")])
@@ -55,7 +55,7 @@ class Upsample(LayerBase):
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         nd = spatial_dims(shape, "upsample")
         scale = per_dim(self.scale, nd, "scale")
-        return Inferred((*(n * s for n, s in zip(shape, scale)), shape[-1]))
+        return Inferred((*(n * s for n, s in zip(shape, scale, strict=False)), shape[-1]))
 
     def receptive(self, field: RF, shape: Shape) -> RF:
         return field.upsampled(per_dim(self.scale, len(shape) - 1, "scale"))
@@ -64,6 +64,6 @@ class Upsample(LayerBase):
         dims, pix = to_grid(x)
         scale = per_dim(self.scale, len(dims), "scale")
         grid_strides = strides_of(dims)
-        sources = [[i // s for i in range(n * s)] for n, s in zip(dims, scale)]
-        out = [pix[sum(i * t for i, t in zip(index, grid_strides))] for index in product(*sources)]
+        sources = [[i // s for i in range(n * s)] for n, s in zip(dims, scale, strict=False)]
+        out = [pix[sum(i * t for i, t in zip(index, grid_strides, strict=False))] for index in product(*sources)]
         return from_grid(tuple(len(s) for s in sources), out)

@@ -228,7 +228,7 @@ def _draw_panel(svg: Svg, panel: Panel, rows: Sequence[Row]) -> None:
     _draw_axis(svg, panel, len(rows), group)
     bars = svg.group(group, class_="bars", fill=m.color)
     labels = svg.group(group, class_="values", font_size=FONT, fill="#222")
-    for i, (row, value) in enumerate(zip(rows, panel.values)):
+    for i, (row, value) in enumerate(zip(rows, panel.values, strict=False)):
         y = _bar_y(i)
         length = bar_length(scale, value, panel.width)
         if length > 0:
@@ -290,7 +290,7 @@ def chart_lines(report: Source | Report, width: int) -> list[Text]:
     lines = _wrapped(f"{report.name or 'network'}: activation size and parameters per layer",
                      width, "bold")
     header = Text("Layer".ljust(name_width) + " ")
-    for i, ((m, _), scale) in enumerate(zip(columns, scales)):
+    for i, ((m, _), scale) in enumerate(zip(columns, scales, strict=False)):
         room_i = cells + 1 + value_widths[i]
         header.append(_heading(m, scale, room_i).ljust(room_i), style="bold " + m.terminal_style)
         if i == 0:
@@ -303,7 +303,7 @@ def chart_lines(report: Source | Report, width: int) -> list[Text]:
         if len(name) > name_width:
             name = name[:name_width - 1] + "…"
         line = Text(name.ljust(name_width) + " ")
-        for i, ((m, values), scale) in enumerate(zip(columns, scales)):
+        for i, ((m, values), scale) in enumerate(zip(columns, scales, strict=False)):
             value = values[r]
             fraction = scale.fraction(value)
             bar = bar_text(fraction, cells)
@@ -314,7 +314,7 @@ def chart_lines(report: Source | Report, width: int) -> list[Text]:
             if i == 0:
                 line.append(SEPARATOR)
         lines.append(line)
-    for (m, values), scale in zip(columns, scales):
+    for (m, values), scale in zip(columns, scales, strict=False):
         if scale.log and any(values):
             lines += _wrapped(f"{m.title}: log10 scale, bars from {tick_label(10 ** scale.low)} "
                               f"to {max(values):,} (each decade the same length); 0 has no bar",

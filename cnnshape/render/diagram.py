@@ -39,6 +39,7 @@ from cnnshape.engine.topology import FLOW, SKIP, Edge, GraphView, Node, build
 from cnnshape.layers import registry
 from cnnshape.render.svg import Svg, number, text_width
 from cnnshape.spec.loader import Source
+import itertools
 
 MARGIN = 24.0
 BAND_GAP = 36.0
@@ -240,7 +241,7 @@ def _graph(view: GraphView, places: list[Place]) -> _Graph:
             g.right.append(0.0)
             chain.append(lane)
         chain.append(edge.target)
-        for upper, lower in zip(chain, chain[1:]):
+        for upper, lower in itertools.pairwise(chain):
             g.downs[upper].append(lower)
             g.ups[lower].append(upper)
         g.chains.append(chain)
@@ -332,7 +333,7 @@ def _columns(view: GraphView, g: _Graph, layers: list[list[int]]) -> list[int]:
     wanted: dict[int, list[tuple[int, int]]] = {}
     for index, chain in enumerate(g.chains):
         last = len(chain) - 2
-        for k, (upper, lower) in enumerate(zip(chain, chain[1:])):
+        for k, (upper, lower) in enumerate(itertools.pairwise(chain)):
             if k == 0 and out.get(chain[0]) != index:
                 continue
             if k == last and into.get(chain[-1]) != index:
@@ -363,7 +364,7 @@ def _compact(layers: list[list[int]], root: list[int],
     for layer in layers:
         for v in layer:
             indegree.setdefault(root[v], 0)
-        for a, b in zip(layer, layer[1:]):
+        for a, b in itertools.pairwise(layer):
             after.setdefault(root[a], []).append((root[b], sep(a, b)))
             indegree[root[b]] += 1
     x = dict.fromkeys(indegree, 0.0)
@@ -386,7 +387,7 @@ def _packed(layers: list[list[int]], sep: Callable[[int, int], float], size: int
     """Every rank packed from x = 0: the fallback, always valid."""
     x = [0.0] * size
     for layer in layers:
-        for a, b in zip(layer, layer[1:]):
+        for a, b in itertools.pairwise(layer):
             x[b] = x[a] + sep(a, b)
     return x
 
@@ -401,7 +402,7 @@ def _settle(g: _Graph, layers: list[list[int]], root: list[int],
         members.setdefault(root[v], []).append(v)
     before, after = [-1] * size, [-1] * size
     for layer in layers:
-        for a, b in zip(layer, layer[1:]):
+        for a, b in itertools.pairwise(layer):
             after[a], before[b] = b, a
     pulls = {r: [u for v in vs for u in g.ups[v] + g.downs[v] if root[u] != r]
              for r, vs in members.items()}
@@ -483,7 +484,7 @@ def layout(view: GraphView) -> Layout:
     for edge in view.edges:
         outs[edge.source] += 1
         ins[edge.target] += 1
-    places = [_measure(node, max(i, o)) for node, i, o in zip(view.nodes, ins, outs)]
+    places = [_measure(node, max(i, o)) for node, i, o in zip(view.nodes, ins, outs, strict=False)]
     g = _graph(view, places)
     layers = _order(g)
     xs = _coordinates(view, g, layers)
@@ -495,7 +496,7 @@ def layout(view: GraphView) -> Layout:
     width = max(content, MARGIN * 2 + text_width(title, TITLE_SIZE), 360.0)
     header = MARGIN + TITLE_SIZE + 10 + _legend_rows(legend, width - 2 * MARGIN) * LEGEND_ROW
     tops, heights = _bands(g, places, header, xs)
-    for place, rank in zip(places, g.rank):
+    for place, rank in zip(places, g.rank, strict=False):
         place.rank = rank
         place.x = xs[place.node.id]
         place.y = tops[rank] + heights[rank] / 2
@@ -511,10 +512,10 @@ def _bands(g: _Graph, places: list[Place], header: float,
     heights = [0.0] * len(g.layers)
     widest = [0.0] * len(g.layers)
     for chain in g.chains:
-        for upper, lower in zip(chain, chain[1:]):
+        for upper, lower in itertools.pairwise(chain):
             r = g.rank[upper]
             widest[r] = max(widest[r], abs(xs[upper] - xs[lower]))
-    for place, rank in zip(places, g.rank):
+    for place, rank in zip(places, g.rank, strict=False):
         x0, y0, x1, y1 = place.extent()
         heights[rank] = max(heights[rank], y1 - y0)
     tops, y = [], header + 10
@@ -573,7 +574,7 @@ def _routes(view: GraphView, g: _Graph, places: list[Place], xs: list[float],
     leaving = _ports(g, xs, outgoing=True)
     arriving = _ports(g, xs, outgoing=False)
     routes = []
-    for index, (edge, chain) in enumerate(zip(view.edges, g.chains)):
+    for index, (edge, chain) in enumerate(zip(view.edges, g.chains, strict=False)):
         start = _port(places[edge.source], *leaving[index], top=False)
         end = _port(places[edge.target], *arriving[index], top=True)
         x, y = start
@@ -638,7 +639,7 @@ def render(lay: Layout) -> str:
 def _draw_legend(svg: Svg, lay: Layout) -> None:
     group = svg.group(class_="legend")
     x, y = MARGIN, MARGIN + TITLE_SIZE + 10
-    for key, w in zip(lay.legend, _legend_width(lay.legend)):
+    for key, w in zip(lay.legend, _legend_width(lay.legend), strict=False):
         if x > MARGIN and x + w > lay.width - MARGIN:
             x, y = MARGIN, y + LEGEND_ROW
         label, fill, stroke = GROUPS[key]

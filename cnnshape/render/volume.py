@@ -35,6 +35,7 @@ from cnnshape.engine.analysis import Report, Row, analyze
 from cnnshape.layers import registry
 from cnnshape.render.svg import Svg, text_width
 from cnnshape.spec.loader import Source
+import itertools
 
 Points = list[tuple[float, float]]
 
@@ -307,7 +308,7 @@ def _skip_arcs(items: list[_Item]) -> list[tuple[_Item, _Item]]:
     """(source, reader) pairs for reads of an earlier box on the same row."""
     by_name = {item.row.name: item for item in items}
     arcs = []
-    for previous, item in zip(items, items[1:]):
+    for previous, item in itertools.pairwise(items):
         for name in item.row.inputs:
             source = by_name.get(name)
             if source is not None and source is not previous \
@@ -373,7 +374,7 @@ def _render(items: list[_Item], title: str, hidden: int, max_width: float) -> st
     for item in items:
         _box(svg, boxes, item)
     overlays = svg.group(class_="operations")
-    for previous, item in zip(items, items[1:]):
+    for previous, item in itertools.pairwise(items):
         _transition(svg, overlays, previous, item, arrow)
     for source, reader in layout.arcs:
         _arc(svg, overlays, source, reader, arrow)

@@ -52,10 +52,10 @@ class Network(Model):
     layers: list[Any] = layers(optional=True)
 
     _source: str = "<spec>"
-    _names: frozenset = frozenset()
+    _names: frozenset[str] = frozenset()
 
     @property
-    def names(self) -> frozenset:
+    def names(self) -> frozenset[str]:
         """Every layer's name as the report shows it (repeat suffixes included)."""
         return self._names
 
@@ -65,7 +65,7 @@ class Network(Model):
         return self._source
 
 
-Source = Union[str, "os.PathLike[str]", dict, Network]
+Source = Union[str, "os.PathLike[str]", dict[str, Any], Network]
 
 
 def load(source: Source, *, name: str | None = None) -> Network:
@@ -294,7 +294,7 @@ def _lines(exc: Exception, where: str, path: str, raw: Any) -> list[str]:
             parts.append(site(path, raw))
         if field and error["type"] not in ("missing", "extra_forbidden"):
             parts.append(field)
-        lines.append(": ".join(parts + [_message(error, loc)]))
+        lines.append(": ".join([*parts, _message(error, loc)]))
     return lines
 
 
@@ -322,7 +322,9 @@ def site(path: str, layer: Any) -> str:
         kind = layer.get("type")
         label = kind if isinstance(kind, str) and kind.isprintable() else "layer"
         name = layer.get("name")
-        return f"{path} ({label} {json.dumps(name)})" if isinstance(name, str) else f"{path} ({label})"
+        if isinstance(name, str):
+            return f"{path} ({label} {json.dumps(name)})"
+        return f"{path} ({label})"
     return path
 
 

@@ -208,7 +208,7 @@ def _block_name(merge: str, members: list[str], taken: Any) -> str:
     if len(split) < 2:
         return merge
     common: list[str] = []
-    for tokens in zip(*split):
+    for tokens in zip(*split, strict=False):
         if any(t != tokens[0] for t in tokens):
             break
         common.append(tokens[0])
@@ -318,7 +318,7 @@ def build_spec(nodes: list[Node], input_name: str, input_shape: Sequence[int], *
     if description:
         spec["description"] = description
     spec["input"] = list(input_shape)
-    names = [n for n in graph.nodes]
+    names = list(graph.nodes)
     if "input" in names:
         raise SpecError([f"{source}: node input: a layer may not be named \"input\" "
                          "(it names the network's input)"])
