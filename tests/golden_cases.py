@@ -1,4 +1,5 @@
-"""The CLI runs whose output is pinned byte for byte in tests/golden/ (torchinfo-style golden files).
+"""The CLI runs whose output is pinned byte for byte in tests/golden/ (torchinfo-style golden
+files).
 
 Each case is a command line; ``{spec}`` is the spec file and ``{out}`` a file the command writes
 (its content is the golden, not standard output). What legitimately varies between runs is
@@ -84,7 +85,7 @@ def cases(slow: bool = False) -> list[tuple[str, list[str]]]:
 
 
 def run(argv: list[str], tmp: Path) -> tuple[int, str]:
-    """Run the CLI in-process from the repository root; the text that is pinned and the exit code."""
+    """Run the CLI in-process from the repository root; the pinned text and the exit code."""
     import os
 
     from click.testing import CliRunner

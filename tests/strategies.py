@@ -238,8 +238,8 @@ def leaf_shape(layer: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
             p = (0,) * nd if padding == "valid" else per_dim(padding, nd, 0)
             if any(ei > n + 2 * pi for ei, n, pi in zip(e, dims, p, strict=False)):
                 raise Invalid
-            return (*((n + 2 * pi - ei) // si + 1 for n, pi, ei, si in zip(dims, p, e, s, strict=False)),
-                    filters)
+            return (*((n + 2 * pi - ei) // si + 1
+                      for n, pi, ei, si in zip(dims, p, e, s, strict=False)), filters)
         op = per_dim(layer.get("output_padding", 0), nd, 0)
         if any(o >= max(si, di) for o, si, di in zip(op, s, d, strict=False)):
             raise Invalid
@@ -248,7 +248,8 @@ def leaf_shape(layer: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
                 raise Invalid
             return (*(n * si for n, si in zip(dims, s, strict=False)), filters)
         if padding == "valid" and not any(op):  # Keras: n*s + max(e - s, 0)
-            return (*(n * si + max(ei - si, 0) for n, si, ei in zip(dims, s, e, strict=False)), filters)
+            return (*(n * si + max(ei - si, 0)
+                      for n, si, ei in zip(dims, s, e, strict=False)), filters)
         p = (0,) * nd if padding == "valid" else per_dim(padding, nd, 0)
         return (*((n - 1) * si - 2 * pi + ei - 1 + o + 1
                   for n, si, pi, ei, o in zip(dims, s, p, e, op, strict=False)), filters)
@@ -279,9 +280,11 @@ def leaf_shape(layer: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
     if kind == "adaptive_pool":
         return (*per_dim(layer["output_size"], nd, 1), c)
     if kind == "pad":
-        return (*(n + 2 * pi for n, pi in zip(dims, per_dim(layer["padding"], nd, 0), strict=False)), c)
+        padding = per_dim(layer["padding"], nd, 0)
+        return (*(n + 2 * pi for n, pi in zip(dims, padding, strict=False)), c)
     if kind == "crop":
-        return (*(n - 2 * ci for n, ci in zip(dims, per_dim(layer["cropping"], nd, 0), strict=False)), c)
+        cropping = per_dim(layer["cropping"], nd, 0)
+        return (*(n - 2 * ci for n, ci in zip(dims, cropping, strict=False)), c)
     if kind == "upsample":
         return (*(n * si for n, si in zip(dims, per_dim(layer["scale"], nd, 1), strict=False)), c)
     if kind == "flatten":
@@ -448,7 +451,7 @@ def conv_layer(draw: Any, shape: tuple[int, ...], *, same: bool = False,
 
 
 def conv_transpose_layer(draw: Any, shape: tuple[int, ...]) -> dict:
-    nd, c = len(shape) - 1, shape[-1]
+    c = shape[-1]
     dims = shape[:-1]
     groups = draw(st.sampled_from(divisors(c)))
     layer = {"type": "conv_transpose",
@@ -460,7 +463,8 @@ def conv_transpose_layer(draw: Any, shape: tuple[int, ...]) -> dict:
     if mode == "same":
         layer["padding"] = "same"
     else:
-        extra = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=False)]
+        extra = [draw(st.integers(0, max(s, d) - 1))
+                 for s, d in zip(stride, dilation, strict=False)]
         pads = []
         for n, k, s, d, op in zip(dims, kernel, stride, dilation, extra, strict=False):
             most = ((n - 1) * s + d * (k - 1) + op) // 2  # keeps the output >= 1
@@ -749,7 +753,7 @@ class Builder:
                 pair = [pad, crop] if draw(st.booleans()) or min(shape[:-1]) < 3 else [crop, pad]
                 self.steps(layers, [pair[0], self.maybe_name(pair[1])])
             elif choice == "from":
-                found = self.pick(lambda s: s[:-1] == shape[:-1])
+                found = self.pick(lambda s, shape=shape: s[:-1] == shape[:-1])
                 if found:
                     layer = self.maybe_name(leaf_layer(draw, found[1], IDENTITY_KINDS))
                     layer["from"] = found[0]
@@ -916,12 +920,12 @@ class Builder:
         if preserve and mode == "unet":
             mode = "concat"
         if mode == "unet":
-            accept: Callable[[tuple[int, ...]], bool] = lambda s: len(s) > 1
+            accept: Callable[[tuple[int, ...]], bool] = _has_spatial_dims
         elif preserve:
             accept = (lambda s: s == shape) if mode != "concat" else (
                 lambda s: s[:-1] == shape[:-1])
         else:
-            accept = lambda s: True
+            accept = _anything
         found = self.source(layers, accept)
         if found is None:
             return
@@ -1284,3 +1288,11 @@ def tame(document: Any) -> Any:
                 and container[key] > MAX_TIMES:
             container[key] = MAX_TIMES
     return document
+
+
+def _has_spatial_dims(shape: tuple[int, ...]) -> bool:
+    return len(shape) > 1
+
+
+def _anything(shape: tuple[int, ...]) -> bool:
+    return True

@@ -8,6 +8,7 @@ parameters (5·5·3+1)·8 = 608, (5·5·8+1)·16 = 3,216, 400·120+120 = 48,120,
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -19,7 +20,6 @@ import pytest
 
 from cnnshape.engine.analysis import analyze
 from cnnshape.render.charts import chart_lines, chart_svg
-import itertools
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LENET = str(SPECS / "lenet.json")
@@ -62,7 +62,7 @@ def value_labels(panel: ET.Element) -> list[str]:
 
 def ticks(panel: ET.Element) -> list[tuple[float, str]]:
     """(x, label) of each axis tick."""
-    lines = [num(l, "x1") for l in panel.iter(NS + "line") if l.get("class") == "tick"]
+    lines = [num(t, "x1") for t in panel.iter(NS + "line") if t.get("class") == "tick"]
     labels = [t.text or "" for t in panel.iter(NS + "text") if t.get("class") == "tick-label"]
     assert len(lines) == len(labels)
     return list(zip(lines, labels, strict=False))

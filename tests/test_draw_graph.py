@@ -6,6 +6,7 @@ expected nodes come from the calculator's rows, counted here independently.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import subprocess
@@ -23,7 +24,6 @@ import cnnshape
 from cnnshape.engine.analysis import Row, analyze
 from cnnshape.engine.topology import build
 from cnnshape.render.diagram import graph_svg
-import itertools
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 ALL_SPECS = sorted(p.name for p in SPECS.glob("*.json"))
@@ -511,8 +511,8 @@ def test_a_skip_into_a_folded_block_is_an_edge_to_it() -> None:
     edges = {(view.nodes[e.source].name, view.nodes[e.target].name, e.kind) for e in view.edges}
     assert ("a", "blk", "skip") in edges and ("b", "blk", "flow") in edges
     drawing = parse(graph_svg(spec, depth=1))
-    into = [l for l in drawing.links if drawing.nodes[l.target].name == "blk"]
-    assert len(into) == 2 and all(on_outline(drawing.nodes[l.target], l.end) for l in into)
+    into = [k for k in drawing.links if drawing.nodes[k.target].name == "blk"]
+    assert len(into) == 2 and all(on_outline(drawing.nodes[k.target], k.end) for k in into)
 
 
 ODD_GRAPH = {"input": [8, 8, 2], "layers": [
@@ -596,8 +596,8 @@ def test_names_are_escaped() -> None:
     assert {ODD, "r<&>'", "q'&<", "m>&"} <= names
     texts = [t.text for t in drawing.root.iter(f"{NS}text")]
     assert ODD in texts and "</svg><script>alert(1)</script> (all levels)" in texts
-    skip = [l for l in drawing.links if "skip" in l.classes]
-    assert [names_of(drawing, l) for l in skip] == [(ODD, "m>&")]
+    skip = [k for k in drawing.links if "skip" in k.classes]
+    assert [names_of(drawing, k) for k in skip] == [(ODD, "m>&")]
 
 
 def test_long_names_are_shortened_but_kept_in_the_tooltip() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import time
@@ -14,7 +15,6 @@ import pytest
 import cnnshape
 from cnnshape.render import volume as draw_volume
 from cnnshape.render.volume import volume_svg
-import itertools
 
 SPECS = sorted((Path(__file__).parent.parent / "specs").glob("*.json"))
 LENET = Path(__file__).parent.parent / "specs" / "lenet.json"

@@ -126,7 +126,8 @@ SHAPE_CASES = {
         'layers[0] (concat "concat_1")', ["(6, 6, 4)", "(8, 8, 3)", "spatial sizes differ"]),
     "nested in residual body": (
         net([conv(filters=3, kernel=1)] * 5
-            + [{"type": "residual", "body": [conv(filters=3, kernel=1), conv(filters=3, kernel=9)]}]),
+            + [{"type": "residual",
+                "body": [conv(filters=3, kernel=1), conv(filters=3, kernel=9)]}]),
         'layers[5].body[1] (conv "conv_7")', ["kernel 9", "padded input 8"]),
     "nested in concat branch": (
         net([{"type": "concat", "branches": [[], [{"type": "pool", "kernel": 9}]]}]),
@@ -250,7 +251,8 @@ FIELD_CASES = {
                                 ["branches", "at least 1"]),
     "nested field in residual body": (
         net([conv(filters=3, kernel=1)] * 5
-            + [{"type": "residual", "body": [conv(filters=3, kernel=1), conv(filters=3, kernel=0)]}]),
+            + [{"type": "residual",
+                "body": [conv(filters=3, kernel=1), conv(filters=3, kernel=0)]}]),
         "layers[5].body[1] (conv)", ["kernel", ">= 1"]),
     "nested field in a named layer": (
         net([{"type": "sequential", "name": "stem", "layers": [

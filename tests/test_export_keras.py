@@ -153,7 +153,7 @@ def compare_values(spec: dict[str, Any], x: Any = None, seed: int = 0) -> int:
     if x is None:
         x = np.random.default_rng(seed).uniform(-1, 1, report.input_shape).astype(np.float32)
     ref = reference(spec, x)
-    assert set(ref.draws) == {l.name for l in model.layers if l.weights}, \
+    assert set(ref.draws) == {layer.name for layer in model.layers if layer.weights}, \
         "every Keras layer with weights gets the reference pass's, and only those"
     load_weights(model, spec, ref.draws)
     names = [row.name for row in leaf_rows(report)]
@@ -387,7 +387,8 @@ BATCHNORM_FLAGS = {"input": [4, 5, 3], "layers": [
     {"type": "batchnorm", "name": "no_center", "center": False},
     {"type": "batchnorm", "name": "neither", "scale": False, "center": False}]}
 
-VALUE_CASES = {"batchnorm_flags": BATCHNORM_FLAGS, "ends_in_block": ENDS_IN_BLOCK, "conv_2d": CONV_2D, "pool_2d": POOL_2D, "transpose_2d": TRANSPOSE_2D,
+VALUE_CASES = {"batchnorm_flags": BATCHNORM_FLAGS, "ends_in_block": ENDS_IN_BLOCK,
+               "conv_2d": CONV_2D, "pool_2d": POOL_2D, "transpose_2d": TRANSPOSE_2D,
                "mixed_2d": MIXED_2D, "activations": ACTIVATIONS, "blocks": BLOCKS,
                "conv_1d": CONV_1D, "conv_3d": CONV_3D, "flat": FLAT}
 

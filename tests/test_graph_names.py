@@ -28,10 +28,11 @@ def test_top_level_name_with_a_repetition_suffix_is_not_that_repetition() -> Non
     assert [row.name for row in cnnshape.analyze(spec).rows][2] == "conv_1"
     assert reads(spec) == {"m_1": ["input", "conv"], "m_2": ["input", "conv"]}
     out = cnnshape.run(spec).outputs
-    total = [[a + b for a, b in zip(u, v, strict=False)] for u, v in zip(out["input"], out["conv"], strict=False)]
-    assert out["m_1"] == total
-    assert out["m_1"] != [[a + b for a, b in zip(u, v, strict=False)] for u, v in zip(out["input"],
-                                                                          out["conv_1"], strict=False)]
+    def add(x: list, y: list) -> list:
+        return [[a + b for a, b in zip(u, v, strict=True)] for u, v in zip(x, y, strict=True)]
+
+    assert out["m_1"] == add(out["input"], out["conv"])
+    assert out["m_1"] != add(out["input"], out["conv_1"])
 
 
 def test_own_repetition_then_enclosing_then_as_written() -> None:

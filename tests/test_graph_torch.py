@@ -561,7 +561,8 @@ def test_repeat_reads_its_own_repetition() -> None:
     total = [[[a + b for a, b in zip(u, v, strict=False)] for u, v in zip(p, q, strict=False)]
              for p, q in zip(out["block_in_2"], out["gamma_2"], strict=False)]
     assert out["block_2"] == total
-    assert out["block_2"] != [[[a + b for a, b in zip(u, v, strict=False)] for u, v in zip(p, q, strict=False)]
+    assert out["block_2"] != [[[a + b for a, b in zip(u, v, strict=False)]
+                               for u, v in zip(p, q, strict=False)]
                               for p, q in zip(out["block_in_1"], out["gamma_1"], strict=False)]
 
 

@@ -215,7 +215,7 @@ def tokens(spec: Any) -> list[tuple[Any, ...]]:
 def externalize(model: Any) -> Any:
     """Weights exported as graph inputs (export_params=False) -> initializers stored in
     an external file, as a .onnx saved with its weights aside: dims, no data."""
-    user, *weights = model.graph.input
+    _, *weights = model.graph.input
     for value in weights:
         tensor = TensorProto(name=value.name, data_type=value.type.tensor_type.elem_type,
                              dims=[d.dim_value for d in value.type.tensor_type.shape.dim])

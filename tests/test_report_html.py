@@ -17,7 +17,7 @@ import types
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -38,7 +38,7 @@ class Page(HTMLParser):
     """Every start tag with its attributes, the text inside each id'd element, and the
     cells of every table row, as a browser's parser sees them."""
 
-    VOID = {"meta", "input", "br", "img", "link", "hr", "col", "source", "wbr"}
+    VOID: ClassVar[set[str]] = {"meta", "input", "br", "img", "link", "hr", "col", "source", "wbr"}
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -196,7 +196,8 @@ def test_depth_indents_the_layer_names() -> None:
         _, attrs = cells[1]
         indent = float(str(attrs["style"]).split(":")[1].rstrip("em"))
         assert indent == pytest.approx(0.4 + 1.2 * max(expected.depth - 1, 0))
-    classes = [attrs.get("class") for tag, attrs in page.tags if tag == "tr" and "data-depth" in attrs]
+    classes = [attrs.get("class") for tag, attrs in page.tags
+               if tag == "tr" and "data-depth" in attrs]
     assert classes == ["composite" if r.composite else "leaf" for r in report.rows]
 
 

@@ -290,14 +290,16 @@ def test_conv_same(case: dict[str, Any]) -> None:
         pads = None
     else:
         module = conv_module({**case, "layer": {**layer, "padding": 0}})
-        pads = [tf_same_pads(n, k, s, d) for n, k, s, d in zip(dims, kernel, stride, dilation, strict=False)]
+        pads = [tf_same_pads(n, k, s, d)
+                for n, k, s, d in zip(dims, kernel, stride, dilation, strict=False)]
         check_values(case, module, load_conv_weights, seed=3, before=torch_pad(pads))
     x = torch_input(case["input"], 0)
     with torch.no_grad():
         out = module(torch_pad(pads)(x) if pads else x)
     assert ours.output_shape == cl(out.shape)
     if layer["padding"] == "same":
-        assert ours.output_shape[:-1] == [math.ceil(n / s) for n, s in zip(dims, stride, strict=False)]
+        assert ours.output_shape[:-1] == [math.ceil(n / s)
+                                          for n, s in zip(dims, stride, strict=False)]
     assert ours.params == n_params(module)
     assert ours.macs == total_macs(module, torch_pad(pads)(x) if pads else x)
     assert reference_shape(case["input"], layer) == ours.output_shape
@@ -313,7 +315,8 @@ def transpose_cases(seed: int, count: int) -> list[dict[str, Any]]:
         kernel = [rng.randint(1, 4 if nd < 3 else 3) for _ in range(nd)]
         stride = [rng.randint(1, 3) for _ in range(nd)]
         dilation = [rng.choice([1, 1, 2]) for _ in range(nd)]
-        output_padding = [rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dilation, strict=False)]
+        output_padding = [rng.randint(0, max(s, d) - 1)
+                          for s, d in zip(stride, dilation, strict=False)]
         padding = [rng.randint(0, 2) for _ in range(nd)]
         dims = []
         for k, s, d, p, op in zip(kernel, stride, dilation, padding, output_padding, strict=False):
@@ -338,7 +341,7 @@ TRANSPOSE_EDGE = [
     {"input": [5, 5, 2], "layer": {"type": "conv_transpose", "filters": 3, "kernel": 3,
                                    "stride": 2, "padding": 1, "output_padding": 1}},
     {"input": [3, 2], "layer": {"type": "conv_transpose", "filters": 1, "kernel": 1,
-                                "stride": 3, "output_padding": 2}},  # output_padding past the canvas
+                                "stride": 3, "output_padding": 2}},  # past the canvas
     {"input": [3, 4], "layer": {"type": "conv_transpose", "filters": 2, "kernel": 2,
                                 "dilation": 3, "output_padding": 2}},  # op < dilation
     {"input": [2, 3, 4, 4], "layer": {"type": "conv_transpose", "filters": 6, "kernel": [1, 2, 3],

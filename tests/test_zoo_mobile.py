@@ -27,7 +27,8 @@ PUBLISHED = {
 
 # Blocks with a residual connection (stride 1 and equal input and output channels) and
 # squeeze-and-excitation gates (a multiply merge), counted from torchvision's configurations.
-RESIDUALS = {"mobilenet_v2": 10, "mobilenet_v3_large": 10, "efficientnet_b0": 9, "convnext_tiny": 18}
+RESIDUALS = {"mobilenet_v2": 10, "mobilenet_v3_large": 10, "efficientnet_b0": 9,
+             "convnext_tiny": 18}
 SE_GATES = {"mobilenet_v2": 0, "mobilenet_v3_large": 8, "efficientnet_b0": 16, "convnext_tiny": 0}
 
 
@@ -67,7 +68,8 @@ def test_mobilenet_v3_squeeze_widths():
 
 
 def test_efficientnet_squeeze_widths():
-    """EfficientNet's SE squeezes to a quarter of the block's input channels, not its expanded width."""
+    """EfficientNet's SE squeezes to a quarter of the block's input channels, not its expanded
+    width."""
     report = cnnshape.analyze(SPECS / "efficientnet_b0.json")
     fc1 = [row.output_shape[-1] for row in report.rows if row.name.endswith(".fc1")]
     assert fc1 == [32 // 4, 16 // 4, 24 // 4, 24 // 4, 40 // 4, 40 // 4, 80 // 4, 80 // 4,

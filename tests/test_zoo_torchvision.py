@@ -1,9 +1,10 @@
 """The torchvision model-zoo specs against torchvision's published numbers.
 
-Published source: torchvision's model documentation (pytorch.org/vision/stable/models.html and each
-weights enum's meta, e.g. ResNet50_Weights.IMAGENET1K_V1): ``num_params`` (trainable parameters, exact)
-and ``GFLOPS`` (which counts multiply-accumulates of conv and linear layers, cnnshape's MAC convention),
-at 224x224 except Inception-v3 at 299x299. GFLOPS are compared to the decimals torchvision publishes.
+Published source: torchvision's model documentation (pytorch.org/vision/stable/models.html and
+each weights enum's meta, e.g. ResNet50_Weights.IMAGENET1K_V1): ``num_params`` (trainable
+parameters, exact) and ``GFLOPS`` (which counts multiply-accumulates of conv and linear layers,
+cnnshape's MAC convention), at 224x224 except Inception-v3 at 299x299. GFLOPS are compared to the
+decimals torchvision publishes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import cnnshape
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
-# Inception-v3's documented 27,161,264 parameters include the auxiliary classifier (AuxLogits), which
-# the spec leaves out as torchvision's GFLOPS does (measured in eval mode, where it does not run).
+# Inception-v3's documented 27,161,264 parameters include the auxiliary classifier (AuxLogits),
+# which the spec leaves out as torchvision's GFLOPS does (measured in eval mode, where it does
+# not run).
 INCEPTION_V3_DOCUMENTED = 27_161_264
 INCEPTION_AUX = (
     (768 * 128 + 2 * 128)              # conv0: BasicConv2d 1x1 768 -> 128, no bias, batch norm
@@ -85,10 +87,11 @@ def test_torchvision_details():
     assert tuple(resnet50["layer2.0.conv2"].output_shape) == (28, 28, 128)
     assert resnet50["layer4.block_2"].params == 4_462_592   # torchvision's layer4[2]
     googlenet = _rows("googlenet")
-    # The "5x5" branch is a 3x3 in torchvision (pytorch/vision#906), ceil-mode pools give 56/28/14/7.
+    # The "5x5" branch is a 3x3 in torchvision (pytorch/vision#906); ceil-mode pools give
+    # 56/28/14/7.
     assert googlenet["inception3a.branch3.1.conv"].params == 3 * 3 * 16 * 32
-    assert [next(iter(googlenet[p].output_shape)) for p in ("maxpool1", "maxpool2", "maxpool3", "maxpool4")] \
-        == [56, 28, 14, 7]
+    pools = ("maxpool1", "maxpool2", "maxpool3", "maxpool4")
+    assert [next(iter(googlenet[p].output_shape)) for p in pools] == [56, 28, 14, 7]
     densenet = _rows("densenet121")
     assert [densenet[f"transition{i}"].output_shape[-1] for i in (1, 2, 3)] == [128, 256, 512]
     assert tuple(densenet["norm5"].output_shape) == (7, 7, 1024)

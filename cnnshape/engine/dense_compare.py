@@ -115,7 +115,8 @@ def explain(c: Comparison, kernel: int) -> list[str]:
         f"{'x'.join([str(kernel)] * dims)}x{channels}",
         f"  parameters: ({taps}·{channels} + 1)·{filters} = {c.params:,}"
         f"  ({weights:,} weights + {filters:,} biases)",
-        f"Dense layer doing the same mapping: {c.inputs:,} inputs x {prod(c.output_shape):,} outputs",
+        f"Dense layer doing the same mapping: {c.inputs:,} inputs x "
+        f"{prod(c.output_shape):,} outputs",
         f"  parameters: {c.inputs:,} x {prod(c.output_shape):,} = {c.dense_weights:,} weights"
         f" + {c.dense_biases:,} biases = {c.dense_params:,}",
         f"The dense layer needs {c.ratio:,.1f}x as many parameters "

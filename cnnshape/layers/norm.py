@@ -51,7 +51,8 @@ class BatchNorm(LayerBase):
         var = [abs(v) + 1.0 for v in ref.weights(channels, 1)]
         scale = [g / math.sqrt(v + self.eps) for g, v in zip(gamma, var, strict=False)]
         shift = [b - m * s for b, m, s in zip(beta, mean, scale, strict=False)]
-        return map_vectors(x, lambda vector: [v * s + t for v, s, t in zip(vector, scale, shift, strict=False)])
+        return map_vectors(x, lambda vector: [v * s + t for v, s, t
+                                             in zip(vector, scale, shift, strict=True)])
 
 
 class LayerNorm(LayerBase):

@@ -65,5 +65,6 @@ class Upsample(LayerBase):
         scale = per_dim(self.scale, len(dims), "scale")
         grid_strides = strides_of(dims)
         sources = [[i // s for i in range(n * s)] for n, s in zip(dims, scale, strict=False)]
-        out = [pix[sum(i * t for i, t in zip(index, grid_strides, strict=False))] for index in product(*sources)]
+        out = [pix[sum(i * t for i, t in zip(index, grid_strides, strict=True))]
+               for index in product(*sources)]
         return from_grid(tuple(len(s) for s in sources), out)

@@ -28,6 +28,7 @@ without parsing the SVG.
 
 from __future__ import annotations
 
+import itertools
 import math
 import xml.etree.ElementTree as ET
 from bisect import bisect_right, insort
@@ -39,7 +40,6 @@ from cnnshape.engine.topology import FLOW, SKIP, Edge, GraphView, Node, build
 from cnnshape.layers import registry
 from cnnshape.render.svg import Svg, number, text_width
 from cnnshape.spec.loader import Source
-import itertools
 
 MARGIN = 24.0
 BAND_GAP = 36.0
@@ -516,7 +516,7 @@ def _bands(g: _Graph, places: list[Place], header: float,
             r = g.rank[upper]
             widest[r] = max(widest[r], abs(xs[upper] - xs[lower]))
     for place, rank in zip(places, g.rank, strict=False):
-        x0, y0, x1, y1 = place.extent()
+        _, y0, _, y1 = place.extent()
         heights[rank] = max(heights[rank], y1 - y0)
     tops, y = [], header + 10
     for h in heights:

@@ -21,7 +21,6 @@ Each returns text; the rich tables come back as the text rich would have printed
 colour when ``sys.stdout`` is a terminal), so nothing in the library prints.
 """
 
-from __future__ import annotations
 
 import importlib
 from collections.abc import Callable

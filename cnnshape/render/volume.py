@@ -25,6 +25,7 @@ wider than ``max_width``; the same spec always gives the same bytes.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -35,7 +36,6 @@ from cnnshape.engine.analysis import Report, Row, analyze
 from cnnshape.layers import registry
 from cnnshape.render.svg import Svg, text_width
 from cnnshape.spec.loader import Source
-import itertools
 
 Points = list[tuple[float, float]]
 
