@@ -30,6 +30,9 @@ torchinfo  torchinfo.summary(ResNet-50) in a fresh process (imports included) ag
 scaling    cnnshape.analyze() (load and validation included) on 1k/10k/100k-layer
            sequential nets and a 2,000-block residual net, in this process.
 reference  The pure-Python reference pass: MACs/s (or elements/s for layers without MACs).
+pictures   The pictures of the largest zoo spec (ResNet-152): chart, volume and graph
+           drawings and the HTML report, each against its target (these were timing asserts
+           in the tests, which a loaded 2-core machine made flaky).
 
 The report goes to stdout, progress to stderr, so ``python bench/run.py > bench.md`` keeps
 only the report. The exit code is 0 unless ``--strict`` is given and a target failed.
@@ -66,7 +69,7 @@ sys.path.insert(1, str(REPO))  # measure this working tree, whatever else is ins
 import _subproc  # noqa: E402
 import _synth  # noqa: E402
 
-SECTIONS = ("startup", "torchinfo", "scaling", "reference")
+SECTIONS = ("startup", "torchinfo", "scaling", "reference", "pictures")
 RESNET50 = "specs/resnet50.json"
 RESNET50_PARAMS = 25_557_032
 EXIT_MISSING = 3
@@ -730,6 +733,43 @@ def bench_reference(settings: Settings, results: Results) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 5. Pictures
+# --------------------------------------------------------------------------------------------
+
+def bench_pictures(settings: Settings, results: Results) -> None:
+    from cnnshape.render.charts import chart_svg
+    from cnnshape.render.diagram import graph_svg
+    from cnnshape.render.report import report_html
+    from cnnshape.render.volume import volume_svg
+
+    out("## 5. Pictures of ResNet-152 (`specs/resnet152.json`)")
+    out()
+    spec = str(REPO / "specs" / "resnet152.json")
+    cases: list[tuple[str, Callable[[], Any], float]] = [
+        ("chart (`chart_svg`)", lambda: chart_svg(spec), 1.0),
+        ("volume drawing (`volume_svg`)", lambda: volume_svg(spec), 1.0),
+        ("graph drawing, fully unfolded (`graph_svg`)", lambda: graph_svg(spec), 5.0),
+        ("HTML report without its diagram (`report_html`)",
+         lambda: report_html(spec, diagram_svg="<svg/>"), 2.0),
+    ]
+    rows = []
+    raw: dict[str, Any] = {}
+    for label, draw, target in cases:
+        repeats = settings.repeats(5, 2)
+        progress(f"pictures: {label} x{repeats}")
+        draw()  # imports and caches warm
+        samples = [timed(draw) for _ in range(repeats)]
+        m = median(samples)
+        rows.append([label, secs(m), secs(min(samples)), repeats, f"< {target} s",
+                     results.check("pictures", label, secs(m), f"< {target} s", m < target)])
+        raw[label] = {"seconds": samples}
+    out("Median of the runs, each after a full garbage collection, after one warm-up call:")
+    out()
+    table(["picture", "median", "min", "runs", "target", "result"], rows, "lrrrrl")
+    results.raw["pictures"] = raw
+
+
+# --------------------------------------------------------------------------------------------
 # Summary and main
 # --------------------------------------------------------------------------------------------
 
@@ -811,6 +851,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "torchinfo": lambda: bench_torchinfo(settings, results, command),
         "scaling": lambda: bench_scaling(settings, results),
         "reference": lambda: bench_reference(settings, results),
+        "pictures": lambda: bench_pictures(settings, results),
     }
     for name in settings.only:
         try:

@@ -15,6 +15,8 @@ import-linter in CI; docs/architecture.md): ``core`` < ``layers`` < ``spec`` < `
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from cnnshape import _compat
@@ -56,6 +58,20 @@ _LAZY = {
 }
 """Public name -> the module (below cnnshape) that defines it, imported on first use."""
 
+
+
+class _Package(ModuleType):
+    """Keeps the public API's names: importing 0.1's module ``cnnshape.schema`` (now
+    spec.schema) must not replace the function ``cnnshape.schema`` with that module, as
+    Python's import system would when it binds a submodule to its package."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 _compat.install(__name__)
 
 

@@ -19,6 +19,16 @@ def test_old_module_path_is_the_new_module(old: str) -> None:
     assert module is importlib.import_module(f"cnnshape.{MOVED[old]}")
 
 
+def test_an_old_module_named_like_an_api_function_leaves_the_function() -> None:
+    """0.1's module cnnshape.schema and the API's function cnnshape.schema share a name:
+    importing the old module must not replace the function in the package."""
+    sys.modules.pop("cnnshape.schema", None)
+    with pytest.warns(DeprecationWarning, match="cnnshape.spec.schema"):
+        old = importlib.import_module("cnnshape.schema")
+    assert old.schema is cnnshape.schema
+    assert cnnshape.schema()["$defs"]["Conv"]["properties"]["filters"]["type"] == "integer"
+
+
 def test_old_names_of_modules_that_became_packages() -> None:
     from cnnshape.cli.app import main
     from cnnshape.render.text import print_table

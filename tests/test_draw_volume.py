@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -213,10 +212,9 @@ def test_same_spec_same_bytes() -> None:
     assert volume_svg(cnnshape.analyze("specs/unet.json")) == first
 
 
-def test_resnet152_is_quick_folds_blocks_and_wraps() -> None:
-    start = time.perf_counter()
+def test_resnet152_folds_blocks_and_wraps() -> None:
+    """(Its time is measured in bench/run.py's pictures section.)"""
     text = volume_svg("specs/resnet152.json")
-    assert time.perf_counter() - start < 1.0
     root = parse(text)
     assert float(root.get("width")) <= 1600  # type: ignore[arg-type]
     items = drawn(root)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 import types
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -351,10 +350,12 @@ def test_no_diagram_when_the_modules_are_missing(monkeypatch: pytest.MonkeyPatch
     assert page.count("svg") == 1  # the charts still
 
 
-def test_resnet152_report_is_fast() -> None:
-    start = time.perf_counter()
-    report_html(str(SPECS / "resnet152.json"), diagram_svg=EMPTY_SVG)
-    assert time.perf_counter() - start < 2.0
+def test_resnet152_report_has_a_row_per_layer() -> None:
+    """The largest zoo spec's report (its time is measured in bench/run.py's pictures
+    section) has one table row per report row."""
+    page = Page(report_html(str(SPECS / "resnet152.json"), diagram_svg=EMPTY_SVG))
+    rows = [attrs for tag, attrs in page.tags if tag == "tr" and "data-depth" in attrs]
+    assert len(rows) == len(analyze(str(SPECS / "resnet152.json")).rows)
 
 
 # ---------------------------------------------------------------- in a real browser
