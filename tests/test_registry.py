@@ -1,8 +1,10 @@
 """Every registered layer kind is known to every part of the program that handles kinds.
 
-A kind declares its diagram category and its dense equivalent itself, and each exporter lists
-it in its table of writers or of refusals; these tests walk the registry and fail on any gap,
-and prove with monkeypatch that deleting one entry is seen.
+A kind declares its diagram category and its dense equivalent itself, and for each exporter
+either the kind declares its framework layer or refusal itself (``exports``,
+``export_refusals``: softmax, lrn) or the exporter lists it in its table of writers or of
+refusals; these tests walk the registry and fail on any gap, and prove with monkeypatch that
+deleting one entry is seen.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from cnnshape.engine import dense_compare
 from cnnshape.frameworks.keras import exporter as keras_exporter
 from cnnshape.frameworks.torch import exporter as torch_exporter
 from cnnshape.layers import KINDS, LayerBase, registry
+from cnnshape.layers.lrn import LocalResponseNorm
+from cnnshape.layers.softmax import Softmax
 from cnnshape.render import diagram, volume
 
 EXPORTERS = {"pytorch": (torch_exporter.TorchBackend, torch_exporter.WRITERS,
@@ -44,12 +48,14 @@ def gaps(kinds: tuple[type[LayerBase], ...] = KINDS) -> list[str]:
         if kind.composite:
             continue  # the shared Emitter walks composites: no per-kind writer
         for framework, (backend, writers, unsupported) in EXPORTERS.items():
-            if tag in writers and tag in unsupported:
+            writes = tag in writers or framework in kind.exports
+            refuses = bool(unsupported.get(tag) or kind.export_refusals.get(framework))
+            if writes and refuses:
                 out.append(f"{tag}: {framework} both writes and refuses it")
             elif tag in writers:
                 if not callable(getattr(backend, writers[tag], None)):
                     out.append(f"{tag}: {framework} writer {writers[tag]} does not exist")
-            elif not unsupported.get(tag):
+            elif not writes and not refuses:
                 out.append(f"{tag}: {framework} neither writes it nor gives a reason")
     return out
 
@@ -62,8 +68,10 @@ def test_the_tables_hold_only_registered_kinds() -> None:
     """No stale entry for a kind that no longer exists."""
     tags = {kind.tag for kind in KINDS}
     leaves = {kind.tag for kind in KINDS if not kind.composite}
-    for _, writers, unsupported in EXPORTERS.values():
-        assert set(writers) | set(unsupported) == leaves
+    for framework, (_, writers, unsupported) in EXPORTERS.items():
+        declared = {kind.tag for kind in KINDS
+                    if framework in kind.exports or framework in kind.export_refusals}
+        assert set(writers) | set(unsupported) | declared == leaves
     assert set(diagram.GROUP_OF) == set(volume.STYLE_OF) == set(registry.CATEGORIES)
     assert {registry.category(tag) for tag in tags} <= set(registry.CATEGORIES)
 
@@ -71,12 +79,19 @@ def test_the_tables_hold_only_registered_kinds() -> None:
 @pytest.mark.parametrize("framework", sorted(EXPORTERS))
 def test_a_deleted_exporter_entry_is_seen(framework: str, monkeypatch: Any) -> None:
     _, writers, _ = EXPORTERS[framework]
-    monkeypatch.delitem(writers, "softmax")
+    monkeypatch.delitem(writers, "dropout")
+    assert gaps() == [f"dropout: {framework} neither writes it nor gives a reason"]
+
+
+@pytest.mark.parametrize("framework", sorted(EXPORTERS))
+def test_a_deleted_declared_export_is_seen(framework: str, monkeypatch: Any) -> None:
+    """softmax declares both frameworks' layers in its own module."""
+    monkeypatch.delitem(Softmax.exports, framework)
     assert gaps() == [f"softmax: {framework} neither writes it nor gives a reason"]
 
 
 def test_a_deleted_reason_is_seen(monkeypatch: Any) -> None:
-    monkeypatch.delitem(keras_exporter.UNSUPPORTED, "lrn")
+    monkeypatch.delitem(LocalResponseNorm.export_refusals, "keras")
     assert gaps() == ["lrn: keras neither writes it nor gives a reason"]
 
 

@@ -9,6 +9,7 @@ children once, in ``walk``, for both.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -77,6 +78,22 @@ class LayerBase(Model):
     dense_equivalent: ClassVar[bool]
     """Whether ``compare-dense`` sets this kind against a dense layer doing the same
     mapping; those kinds implement ``dense_counts``. Declared by every kind (no default)."""
+
+    exports: ClassVar[Mapping[str, str]] = {}
+    """Framework ("pytorch", "keras") -> the constructor of the framework's own layer, for a
+    kind without weights that maps one input to one output: ``{field}`` placeholders are
+    filled from the layer (``{alpha!r}``). A kind declared here needs no exporter code;
+    the others are in each exporter's WRITERS table."""
+
+    export_refusals: ClassVar[Mapping[str, str]] = {}
+    """Framework -> why this kind cannot be exported to it (one line)."""
+
+    def export_call(self, framework: str) -> str | None:
+        """The declared constructor for ``framework`` with this layer's values, or None."""
+        template = self.exports.get(framework)
+        if template is None:
+            return None
+        return template.format(**{key: getattr(self, key) for key in self.fields})
 
     def reads(self) -> list[str]:
         """The names this layer reads instead of the previous layer's output."""

@@ -9,7 +9,8 @@ off, as PyTorch's average pool over the padded squares does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from cnnshape.core.fields import Shape, integer, number
 from cnnshape.core.tensor import Tensor, map_vectors
@@ -26,6 +27,13 @@ class LocalResponseNorm(LayerBase):
     tag = "lrn"
     category = "norm"
     dense_equivalent = False
+    exports: ClassVar[Mapping[str, str]] = {
+        # torch's LocalResponseNorm is this definition, window and defaults alike.
+        "pytorch": "nn.LocalResponseNorm({size}, alpha={alpha!r}, beta={beta!r}, k={k!r})",
+    }
+    export_refusals: ClassVar[Mapping[str, str]] = {
+        "keras": "Keras has no local response normalisation layer",
+    }
     size: int = integer(1, description="Channels in the window (AlexNet: 5).")
     alpha: float = number(ge=0.0, default=1e-4, description="Multiplier of the mean energy.")
     beta: float = number(ge=0.0, default=0.75, description="Exponent of the divisor.")

@@ -7,7 +7,8 @@ frameworks' own softmax layers (torch ``nn.Softmax(dim=1)``, Keras ``layers.Soft
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from cnnshape.core.fields import Shape
 from cnnshape.core.tensor import Tensor
@@ -25,6 +26,10 @@ class Softmax(LayerBase):
     tag = "softmax"
     category = "activation"
     dense_equivalent = False
+    exports: ClassVar[Mapping[str, str]] = {
+        "pytorch": "nn.Softmax(dim=1)",  # dim 1: the channels of (N, C, spatial...)
+        "keras": "layers.Softmax(axis=-1)",
+    }
 
     def infer(self, shape: Shape, cap: int | None) -> Inferred:
         return Inferred(shape)

@@ -29,6 +29,21 @@ class Unsupported(LayerError):
     """The backend cannot express this layer; the message says what and why."""
 
 
+def writer(backend: Any, layer: LayerBase, framework: str, writers: dict[str, str],
+           refusals: dict[str, str]) -> Any:
+    """The backend method writing ``layer``: its exporter's WRITERS entry, else
+    ``emit_declared`` for a kind declaring its ``framework`` layer itself; else refused
+    with the exporter's or the kind's reason, never guessed."""
+    kind = type(layer)
+    name = writers.get(layer.kind) or ("emit_declared" if framework in kind.exports else "")
+    method = getattr(backend, name, None)
+    if method is None:
+        reason = (refusals.get(layer.kind) or kind.export_refusals.get(framework)
+                  or f"{layer.kind} layers have no {framework} equivalent here")
+        raise Unsupported(f"export to {framework}: {reason}")
+    return method
+
+
 @dataclass(frozen=True)
 class Value:
     """A tensor in the generated code: its variable and channels-last shape (no batch)."""

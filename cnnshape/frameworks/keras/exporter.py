@@ -17,7 +17,14 @@ from typing import Any
 
 from cnnshape.core import window
 from cnnshape.core.fields import Shape, per_dim
-from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
+from cnnshape.frameworks.common.emit import (
+    Backend,
+    Unsupported,
+    Value,
+    emit,
+    identifier,
+    writer,
+)
 from cnnshape.layers import LayerBase
 from cnnshape.layers.conv import DIM_NAMES
 from cnnshape.spec.loader import Network, Source, load
@@ -157,11 +164,7 @@ class KerasBackend(Backend):
         if "." in name:
             self.keras_name = self.fresh(name.replace(".", "_"))
             self.renamed[self.keras_name] = name
-        method = getattr(self, WRITERS.get(layer.kind, ""), None)
-        if method is None:  # refused, not guessed: the table lists every kind written
-            reason = UNSUPPORTED.get(layer.kind, f"{layer.kind} layers have no keras "
-                                                 "equivalent here")
-            raise Unsupported(f"export to keras: {reason}")
+        method = writer(self, layer, "keras", WRITERS, UNSUPPORTED)
         written: Value = method(layer, identifier(name, self.taken), x, out)
         return written
 
@@ -416,8 +419,10 @@ class KerasBackend(Backend):
     def emit_activation(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         return self.finish(ident, _activation_call(layer.function), x, out)
 
-    def emit_softmax(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
-        return self.finish(ident, "layers.Softmax(axis=-1", x, out)
+    def emit_declared(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
+        """A kind that declares its Keras layer itself (``LayerBase.exports``)."""
+        call = layer.export_call("keras") or ""
+        return self.finish(ident, call.removesuffix(")"), x, out)
 
     def emit_dropout(self, layer: Any, ident: str, x: Value, out: Shape) -> Value:
         return self.finish(ident, f"layers.Dropout({_number(layer.rate)}", x, out)
@@ -529,7 +534,7 @@ WRITERS: dict[str, str] = {
     "adaptive_pool": "emit_adaptive_pool", "flatten": "emit_flatten",
     "dense": "emit_dense", "pad": "emit_pad",
     "crop": "emit_crop", "upsample": "emit_upsample",
-    "activation": "emit_activation", "softmax": "emit_softmax",
+    "activation": "emit_activation",
     "dropout": "emit_dropout", "batchnorm": "emit_batchnorm",
     "layernorm": "emit_layernorm", "scale": "emit_scale",
     "merge": "emit_merge",
@@ -539,9 +544,7 @@ replace one). Composites need none: the shared Emitter walks them
 and calls the backend's add/concat/activate. tests/test_registry.py checks that every
 registered kind is here or in UNSUPPORTED."""
 
-UNSUPPORTED: dict[str, str] = {
-    "lrn": "Keras has no local response normalisation layer",
-}
+UNSUPPORTED: dict[str, str] = {}
 """Leaf kind -> the one-line reason it cannot be exported to Keras."""
 
 

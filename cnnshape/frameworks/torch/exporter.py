@@ -25,17 +25,15 @@ from typing import Any
 from cnnshape.core import window
 from cnnshape.core.errors import SpecError
 from cnnshape.core.fields import Shape, per_dim
-from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier
+from cnnshape.frameworks.common.emit import Backend, Unsupported, Value, emit, identifier, writer
 from cnnshape.layers import LayerBase
 from cnnshape.layers.activation import Activation, Dropout
 from cnnshape.layers.conv import Conv, ConvTranspose, resolve_pads
 from cnnshape.layers.dense import Dense, Flatten
-from cnnshape.layers.lrn import LocalResponseNorm
 from cnnshape.layers.merge import Crop, Merge
 from cnnshape.layers.norm import BatchNorm, LayerNorm, Scale
 from cnnshape.layers.pool import AdaptivePool, GlobalPool, Pool
 from cnnshape.layers.resize import Pad, Upsample
-from cnnshape.layers.softmax import Softmax
 from cnnshape.spec.loader import Source, load
 
 FUNCTIONAL = {
@@ -247,11 +245,7 @@ class TorchBackend(Backend):
     def layer(self, layer: LayerBase, name: str, x: Any, out: Shape) -> Value:
         # A leading "__" would be name-mangled inside the class: keep attributes as named.
         self._name = name
-        method = getattr(self, WRITERS.get(layer.kind, ""), None)
-        if method is None:  # refused, not guessed: the table lists every kind written
-            reason = UNSUPPORTED.get(layer.kind, f"{layer.kind} layers have no pytorch "
-                                                 "equivalent here")
-            raise Unsupported(f"export to pytorch: {reason}")
+        method = writer(self, layer, "pytorch", WRITERS, UNSUPPORTED)
         ident = identifier("layer" + name if name.startswith("__") else name, self.taken)
         value: Value = method(layer, ident, x, out)
         self.variables[name] = value.var
@@ -410,15 +404,9 @@ class TorchBackend(Backend):
         self._module(ident, MODULES[layer.function])
         return self._assign(ident, f"self.{ident}({x.var})", out)
 
-    def emit_softmax(self, layer: Softmax, ident: str, x: Value, out: Shape) -> Value:
-        """dim=1 is the channel axis of every tensor here (N, C, spatial...)."""
-        self._module(ident, "nn.Softmax(dim=1)")
-        return self._assign(ident, f"self.{ident}({x.var})", out)
-
-    def emit_lrn(self, layer: LocalResponseNorm, ident: str, x: Value, out: Shape) -> Value:
-        """torch's LocalResponseNorm is cnnshape's definition, window and defaults alike."""
-        self._module(ident, f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, "
-                            f"beta={layer.beta!r}, k={layer.k!r})")
+    def emit_declared(self, layer: LayerBase, ident: str, x: Value, out: Shape) -> Value:
+        """A kind that declares its torch module itself (``LayerBase.exports``)."""
+        self._module(ident, layer.export_call("pytorch") or "")
         return self._assign(ident, f"self.{ident}({x.var})", out)
 
     def emit_dropout(self, layer: Dropout, ident: str, x: Value, out: Shape) -> Value:
@@ -478,9 +466,9 @@ WRITERS: dict[str, str] = {
     "adaptive_pool": "emit_adaptive_pool", "flatten": "emit_flatten",
     "dense": "emit_dense", "pad": "emit_pad",
     "crop": "emit_crop", "upsample": "emit_upsample",
-    "activation": "emit_activation", "softmax": "emit_softmax",
+    "activation": "emit_activation",
     "dropout": "emit_dropout", "batchnorm": "emit_batchnorm",
-    "layernorm": "emit_layernorm", "lrn": "emit_lrn",
+    "layernorm": "emit_layernorm",
     "scale": "emit_scale", "merge": "emit_merge",
 }
 """Leaf kind -> the name of the backend method writing it (a name, so a subclass can
