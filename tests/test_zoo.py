@@ -169,6 +169,6 @@ def test_alexnet_stride_warning():
 
 
 @pytest.mark.parametrize("name", ["lenet5", "alexnet", "vgg16"])
-def test_reference_pass_agrees(name):
-    result = cnnshape.verify(SPECS / f"{name}.json", budget=2_000_000)
+def test_reference_pass_agrees(name, verified):
+    result = verified(SPECS / f"{name}.json")
     assert result.ok, [c for c in result.checks if not c.ok]

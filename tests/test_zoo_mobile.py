@@ -77,6 +77,6 @@ def test_efficientnet_squeeze_widths():
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
-def test_reference_pass_agrees(name):
-    result = cnnshape.verify(SPECS / f"{name}.json")
+def test_reference_pass_agrees(name, verified):
+    result = verified(SPECS / f"{name}.json")
     assert result.ok, [c for c in result.checks if not c.ok]

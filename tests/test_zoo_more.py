@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from math import prod
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -311,7 +312,17 @@ def test_description_states_source_and_numbers(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(NUMBERS))
-def test_cli_verify_ok(name: str) -> None:
+def test_cli_verify_ok(name: str, verified: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command reports the pass the library runs (computed once per session: U-Net's
+    takes about 10 s), with the command's default budget and seed."""
+    from cnnshape.engine import reference
+
+    def once(network: Any, *, budget: int, seed: int) -> Any:
+        assert (budget, seed) == (reference.DEFAULT_BUDGET, 0)
+        assert network.source == str(SPECS / f"{name}.json")
+        return verified(SPECS / f"{name}.json")
+
+    monkeypatch.setattr(reference, "verify", once)
     result = CliRunner().invoke(main, ["verify", str(SPECS / f"{name}.json"), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)

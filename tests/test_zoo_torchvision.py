@@ -70,8 +70,8 @@ def test_macs_match_torchvision_gflops(model):
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
-def test_reference_pass_verifies(name):
-    result = cnnshape.verify(SPECS / f"{name}.json")
+def test_reference_pass_verifies(name, verified):
+    result = verified(SPECS / f"{name}.json")
     assert result.ok, [(c.name, c.expected, c.produced) for c in result.checks if not c.ok]
 
 
