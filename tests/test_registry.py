@@ -150,3 +150,20 @@ def test_new_kinds_are_drawn_in_their_category() -> None:
     svg = volume.volume_svg(spec)
     assert volume.CATEGORIES["elementwise"][0] in svg
     assert volume.CATEGORIES["reshape"][0] not in svg
+
+
+def test_importers_write_only_registered_kinds() -> None:
+    """Every layer type an importer writes into a spec is a registered kind (a kind renamed
+    or removed would leave an importer writing specs that cannot load)."""
+    import re
+    from pathlib import Path
+
+    import cnnshape.frameworks
+
+    written: dict[str, set[str]] = {}
+    for path in Path(cnnshape.frameworks.__file__).parent.rglob("*.py"):
+        for tag in re.findall(r'"type": "([a-z_0-9]+)"', path.read_text(encoding="utf-8")):
+            written.setdefault(tag, set()).add(path.name)
+    assert {"conv", "dense", "pool", "merge", "residual"} <= set(written)  # the scan sees them
+    unknown = {tag: files for tag, files in written.items() if tag not in registry.BY_TYPE}
+    assert unknown == {}
