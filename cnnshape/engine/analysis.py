@@ -27,22 +27,35 @@ class Row:
     """One layer of the report; a composite's numbers are the sums of its children."""
 
     name: str
+    """Unique in the report: the spec's name, or ``<type>_<n>``; repeats add ``_<k>``."""
     type: str
+    """The layer kind's tag (``"conv"``), or ``"input"`` for the first row."""
     depth: int
+    """Nesting depth: 0 for the input, 1 for top-level layers, +1 inside each composite."""
     path: str
+    """Where the layer is in the spec, as errors name it (``layers[3].body[1]``)."""
     details: str
+    """The hyper-parameters in a few words, as the table's Layer column shows them."""
     input_shape: list[int]
+    """Per sample, channels last (batch excluded); a merge's: its first input's."""
     output_shape: list[int]
+    """Per sample, channels last (batch excluded)."""
     activation_size: int
+    """Elements of the output per sample (the product of ``output_shape``)."""
     params: int
+    """Trainable parameters (weights and biases)."""
     non_trainable_params: int
+    """Parameters that are not trained, e.g. batch norm's running mean and variance."""
     macs: int
+    """Multiply-accumulates of conv, conv_transpose and dense layers, times the batch."""
     inputs: list[str] = field(default_factory=list)
     """The layers read instead of the previous one (``from``, ``merge``)."""
     receptive_field: Mapping[str, Any] = field(default_factory=dict)
     """Per spatial dim: size, stride (jump) and start (centre of the first unit's field)."""
     warnings: list[str] = field(default_factory=list)
+    """This layer's notes (e.g. rows a stride never reads)."""
     composite: bool = False
+    """A block (sequential, repeat, residual, concat) whose numbers sum its children's."""
 
 
 ROW_FIELDS = tuple(Row.__dataclass_fields__)
@@ -59,11 +72,18 @@ def _row_dict(row: Row, memory: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Totals:
+    """The whole network's numbers (leaf layers only: composites would count twice)."""
+
     params: int
+    """Trainable parameters."""
     non_trainable_params: int
+    """Parameters not trained (batch norm's running statistics)."""
     total_params: int
+    """``params + non_trainable_params``, as Keras's summary and torchinfo count them."""
     macs: int
+    """Multiply-accumulates of one forward pass of the batch."""
     layers: int
+    """Leaf layers (the input and composites not counted)."""
     activation_peak: int = 0
     """Elements per sample alive at once during inference (liveness over the graph)."""
     activations_stored: int = 0
@@ -72,17 +92,30 @@ class Totals:
 
 @dataclass
 class Report:
+    """What ``analyze`` returns: a row per layer (the input first) and the totals."""
+
     name: str | None
+    """The spec's ``name``."""
     description: str | None
+    """The spec's ``description``."""
     source: str
+    """The file the spec came from, or ``<spec>`` for a dict."""
     input_shape: list[int]
+    """Per sample, channels last."""
     output_shape: list[int]
+    """The last layer's, per sample, channels last."""
     rows: list[Row]
+    """The input, then every layer in spec order, composites before their children."""
     totals: Totals
     warnings: list[str]
+    """Every layer's notes, each prefixed with the file and the layer."""
     channel_cap: int | None = None
+    """The cap applied to channel counts (the reference pass's budget), or None."""
     batch: int = 1
+    """The batch size MACs and memory are for."""
     memory: dict[str, Any] = field(default_factory=dict)
+    """Batch, dtype, bytes per value, and the parameters', inference and training memory
+    in bytes (engine/memory.py)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: name, input_shape, output_shape, layers, totals, warnings."""
