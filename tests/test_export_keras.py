@@ -140,10 +140,15 @@ def load_weights(model: Any, spec: dict[str, Any], draws: dict[str, list[list[fl
         elif kind == "batchnorm":
             *affine, mean, v = arrays  # gamma and beta where scale and center are kept
             values = [*affine, mean, np.abs(v) + 1.0]
+        elif kind == "normalization":  # mean, variance |v| + 1, and adapt()'s count
+            mean, v = arrays
+            values = [mean, np.abs(v) + 1.0, np.asarray(0)]
         else:
             values = arrays  # layernorm [gamma, beta], scale [gamma]
         assert [tuple(v.shape) for v in values] == [tuple(w.shape) for w in layer.weights], name
         layer.set_weights(values)
+        if kind == "normalization":
+            layer.finalize_state()  # Keras reads its statistics into its constants here
 
 
 def compare_values(spec: dict[str, Any], x: Any = None, seed: int = 0) -> int:
@@ -314,6 +319,7 @@ ACTIVATIONS = {"input": [3, 4, 6], "layers": [
     *({"type": "dense", "name": f"dense_{f}", "units": 4, "activation": f, "from": "input"}
       for f in FUNCTIONS),
     {"type": "softmax", "name": "softmax_layer", "from": "input"},
+    {"type": "normalization", "name": "standardised", "from": "input"},
     {"type": "merge", "name": "all", "mode": "concat", "inputs": [f"act_{f}" for f in FUNCTIONS]},
 ]}
 

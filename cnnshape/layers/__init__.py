@@ -11,6 +11,7 @@ from cnnshape.layers.dense import Dense, Flatten
 from cnnshape.layers.lrn import LocalResponseNorm
 from cnnshape.layers.merge import Crop, Merge
 from cnnshape.layers.norm import BatchNorm, LayerNorm, Scale
+from cnnshape.layers.normalization import Normalization
 from cnnshape.layers.pool import AdaptivePool, GlobalPool, Pool
 from cnnshape.layers.resize import Pad, Upsample
 from cnnshape.layers.softmax import Softmax
@@ -18,7 +19,7 @@ from cnnshape.layers.softmax import Softmax
 KINDS: tuple[type[LayerBase], ...] = (
     Conv, ConvTranspose, Pool, GlobalPool, AdaptivePool, Flatten, Dense, Activation, Dropout,
     BatchNorm, LayerNorm, Scale, Pad, Crop, Upsample, Merge, Sequential, Repeat, Residual, Concat,
-    Softmax, LocalResponseNorm,
+    Softmax, LocalResponseNorm, Normalization,
 )
 
 BY_TYPE: dict[str, type[LayerBase]] = {kind.tag: kind for kind in KINDS}  # type: ignore[misc]

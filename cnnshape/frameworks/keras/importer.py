@@ -80,8 +80,22 @@ class _Pending:
         return self.call.uses == 1 and self.made is None
 
 
-Value = str | _Pending
-"""What a Keras tensor became: a node's name (or the input's), or a pending pad/crop."""
+@dataclass
+class _HardSigmoid:
+    """Keras's hard sigmoid written out, relu6(x + 3) * (1/6) (MobileNetV3), part way:
+    ``step`` 1 after the ``+ 3``, 2 after the relu6. Only the next step may read it; the
+    last step is the ``hardsigmoid`` activation (cnnshape's is exactly relu6(x + 3) / 6),
+    any other reader is refused as the constant's arithmetic was."""
+
+    call: _Call
+    """The ``Add`` of the constant 3 (named in a refusal)."""
+    source: str
+    step: int
+
+
+Value = str | _Pending | _HardSigmoid
+"""What a Keras tensor became: a node's name (or the input's), a pending pad/crop, or a
+hard sigmoid on its way."""
 
 
 @dataclass
@@ -460,6 +474,10 @@ class _Importer:
     def resolve(self, value: Value, reader: _Call) -> str:
         """The node a reader that cannot absorb a pending pad or crop reads: the pad or
         crop written as a layer of its own, when cnnshape's symmetric one fits."""
+        if isinstance(value, _HardSigmoid):
+            raise self.fail(value.call, f"with a constant ({_constants(value.call)}): cnnshape "
+                            "merges tensors only (a hard sigmoid written out as relu6(x + 3) / 6 "
+                            "is read as one)")
         if not isinstance(value, _Pending):
             return value
         if value.made is None:
@@ -536,7 +554,7 @@ class _Importer:
                           call.prefix)
 
     def nodes(self, output: Value) -> list[Node]:
-        if isinstance(output, _Pending):
+        if isinstance(output, _Pending | _HardSigmoid):
             output = self.resolve(output, output.call)
         if output == self.input_name or output not in self.items:
             raise SpecError([f"{self.where}: the model computes nothing (its output is its input)"])
@@ -840,6 +858,10 @@ def _relu(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Valu
     slope = config.get("negative_slope") or 0.0
     if config.get("threshold") or 0.0:
         raise _Refused(f"threshold {config['threshold']} has no cnnshape equivalent")
+    plus3 = values[0] if len(values) == 1 else None
+    if isinstance(plus3, _HardSigmoid) and plus3.step == 1 and slope == 0.0 \
+            and top is not None and _same(top, 6.0) and not call.constants and not call.shared:
+        return _HardSigmoid(plus3.call, plus3.source, 2)
     if slope == 0.0 and top is None:
         return _activation_node(imp, call, "relu", values)
     if slope == 0.0 and top is not None and _same(top, 6.0):
@@ -991,15 +1013,18 @@ def _identity(imp: _Importer, call: _Call, config: dict[str, Any], values: list[
 def _normalization(imp: _Importer, call: _Call, config: dict[str, Any],
                    values: list[Value]) -> Value:
     """With mean and variance given, Keras keeps them as constants (no weights): identity.
-    Without, it holds 2C+1 adapted statistics, which no spec layer counts."""
+    Without, it holds 2C+1 statistics for ``adapt()`` to fill: a normalization layer."""
     x = imp.one(call, values)
-    if config.get("mean") is None or config.get("variance") is None:
-        c = imp.shapes[x][-1]
-        raise _Refused(f"without fixed mean and variance it holds {2 * c + 1} non-trainable "
-                       "statistics (mean, variance, count) that no cnnshape layer counts")
     if config.get("invert"):
         raise _Refused("invert=True is not supported")
-    return x
+    if config.get("mean") is not None and config.get("variance") is not None:
+        return x
+    axis = config.get("axis", -1)
+    rank = len(imp.shapes[x]) + 1
+    if axis not in (-1, rank - 1, [-1], [rank - 1]):
+        raise _Refused(f"axis {json.dumps(axis)}: cnnshape keeps statistics per channel "
+                       "(the last axis) only")
+    return imp.emit(call, imp.own(call), {"type": "normalization"}, [x])
 
 
 def _flatten(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Value]) -> Value:
@@ -1117,6 +1142,9 @@ def _upsampling(imp: _Importer, call: _Call, config: dict[str, Any], values: lis
 def _merge(mode: str) -> Handler:
     def merge(imp: _Importer, call: _Call, config: dict[str, Any], values: list[Value]) -> Value:
         if call.constants:
+            found = _hard_sigmoid_step(imp, call, mode, values)
+            if found is not None:
+                return found
             raise _Refused(f"with a constant ({_constants(call)}): cnnshape merges tensors only")
         if len(values) < 2:
             raise _Refused(f"merges {len(values)} tensor(s); a merge needs at least 2")
@@ -1132,6 +1160,24 @@ def _merge(mode: str) -> Handler:
     return merge
 
 
+def _hard_sigmoid_step(imp: _Importer, call: _Call, mode: str,
+                       values: list[Value]) -> Value | None:
+    """``x + 3`` starts a hard sigmoid, ``relu6(x + 3) * (1/6)`` ends it; None otherwise."""
+    if len(values) != 1 or len(call.constants) != 1 or call.shared:
+        return None
+    constant = call.constants[0]
+    if not isinstance(constant, (int, float)) or isinstance(constant, bool):
+        return None
+    value = values[0]
+    if mode == "add" and _same(constant, 3.0) and not isinstance(value, _HardSigmoid):
+        return _HardSigmoid(call, imp.resolve(value, call), 1)
+    if mode == "multiply" and isinstance(value, _HardSigmoid) and value.step == 2 \
+            and _same(constant, 1 / 6):
+        return imp.emit(call, imp.own(call), {"type": "activation", "function": "hardsigmoid"},
+                        [value.source])
+    return None
+
+
 def _centre_crops(imp: _Importer, values: list[Value]) -> list[str] | None:
     """The merge's inputs before their Croppings, if those cut every input to the
     smallest spatial size, centred with the odd position after (cnnshape's merge crop)."""
@@ -1139,6 +1185,8 @@ def _centre_crops(imp: _Importer, values: list[Value]) -> list[str] | None:
         return None
     sources: list[str] = []
     for value in values:
+        if isinstance(value, _HardSigmoid):
+            return None  # resolve refuses it
         if isinstance(value, _Pending) and not (value.kind == "crop" and value.alone):
             return None
         sources.append(value.source if isinstance(value, _Pending) else value)
