@@ -57,6 +57,11 @@ SINGLE: dict[str, list[str]] = {
     "sweep.csv": ["sweep", "specs/lenet.json", "--set", "CONV2.padding=0,same", "--format", "csv"],
     "sweep.json": ["sweep", "specs/resnet18.json", "--set", "conv1.filters=32,64", "--batch", "4",
                    "--dtype", "float16", "--format", "json"],
+    "diff": ["diff", "specs/resnet18.json", "specs/resnet34.json"],
+    "diff.json": ["diff", "specs/resnet18.json", "specs/resnet34.json", "--format", "json"],
+    "diff.md": ["diff", "specs/lenet.json", "specs/lenet5.json", "--format", "markdown",
+                "--all"],
+    "diff.html": ["diff", "specs/lenet.json", "specs/lenet5.json", "--format", "html"],
 }
 """Run once."""
 

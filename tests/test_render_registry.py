@@ -84,6 +84,12 @@ def _sweep(spec: str, grid: dict[str, list[Any]], batch: int = 1,
     return sweep(load(f"specs/{spec}"), grid, batch=batch, dtype=dtype)  # as the golden run
 
 
+def _diff(a: str, b: str) -> Any:
+    from cnnshape.engine.diff import diff
+
+    return diff(f"specs/{a}.json", f"specs/{b}.json")
+
+
 def _view() -> Any:
     from cnnshape.render.text import View
 
@@ -124,6 +130,11 @@ CASES: dict[tuple[str, str], tuple[str, Callable[[], Any], Callable[[], dict[str
                          lambda: {"metric": "both", "log": None}),
     ("page", "report"): ("lenet/report.html", lambda: LENET_AS_GIVEN,
                          lambda: {"batch": 2, "dtype": "float32"}),
+    ("diff", "table"): ("diff", lambda: _diff("resnet18", "resnet34"), lambda: {"every": False}),
+    ("diff", "json"): ("diff.json", lambda: _diff("resnet18", "resnet34"),
+                       lambda: {"every": False}),
+    ("diff", "markdown"): ("diff.md", lambda: _diff("lenet", "lenet5"), lambda: {"every": True}),
+    ("diff", "html"): ("diff.html", lambda: _diff("lenet", "lenet5"), lambda: {"every": False}),
 }
 
 

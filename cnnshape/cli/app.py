@@ -1,6 +1,6 @@
-"""The command line: `cnnshape table | compare-dense | verify | sweep | schema | export | import
-| draw | chart | report`, one module per command group (table, dense, verify, spec,
-frameworks, pictures; shared options in options.py).
+"""The command line: `cnnshape table | compare-dense | diff | verify | sweep | schema | export
+| import | draw | chart | report`, one module per command group (table, dense, diff, verify,
+spec, frameworks, pictures; shared options in options.py).
 
 Only click loads at start; each command imports what it uses, so `--version` and
 `--help` stay fast. Spec problems print one line each on stderr and exit with 2.
@@ -12,6 +12,7 @@ import click
 
 from cnnshape._version import __version__
 from cnnshape.cli.dense import compare_dense
+from cnnshape.cli.diff import diff
 from cnnshape.cli.frameworks import export, import_
 from cnnshape.cli.options import spec_errors, warn
 from cnnshape.cli.pictures import chart, draw, report
@@ -38,6 +39,6 @@ def main() -> None:
     """
 
 
-for _command in (table, compare_dense, verify, sweep, schema, export, import_, draw, chart,
+for _command in (table, compare_dense, diff, verify, sweep, schema, export, import_, draw, chart,
                  report):
     main.add_command(_command)

@@ -146,5 +146,32 @@ def to_html(diff: Diff) -> str:
             "</body></html>\n")
 
 
-__all__ = ["COMPARED", "HEADERS", "rich_tables", "to_html", "to_json", "to_markdown",
-           "total_rows"]
+# ---------------------------------------------------------------- the registry's entries
+
+def diff_table(diff: Diff, *, every: bool = False, **_: object) -> str:
+    """`diff --format table`: the rich tables as the terminal shows them (plain when piped)."""
+    from cnnshape.render.text import terminal_console
+
+    console = terminal_console()
+    with console.capture() as captured:
+        for renderable in rich_tables(diff, every):
+            console.print(renderable, markup=False, highlight=False)
+    text: str = captured.get()
+    return text
+
+
+def diff_markdown(diff: Diff, *, every: bool = False, **_: object) -> str:
+    return to_markdown(diff, every)
+
+
+def diff_json(diff: Diff, **_: object) -> str:
+    """Every row, whatever ``every`` says: a program reading it filters by status."""
+    return to_json(diff)
+
+
+def diff_html(diff: Diff, **_: object) -> str:
+    return to_html(diff)
+
+
+__all__ = ["COMPARED", "HEADERS", "diff_html", "diff_json", "diff_markdown", "diff_table",
+           "rich_tables", "to_html", "to_json", "to_markdown", "total_rows"]

@@ -16,6 +16,7 @@ format it holds (each ignores those that do not apply to it):
 - ``picture`` (a loaded spec.loader.Network; draw's styles): ``depth``, ``scale``, ``max_layers``
 - ``chart`` (a spec source): ``metric``, ``log``
 - ``page`` (a spec source): ``batch``, ``dtype``
+- ``diff`` (engine.diff.Diff): ``every`` (list equal rows too)
 
 Each returns text; the rich tables come back as the text rich would have printed (with
 colour when ``sys.stdout`` is a terminal), so nothing in the library prints.
@@ -26,7 +27,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
-Subject = Literal["report", "comparison", "verification", "sweep", "picture", "chart", "page"]
+Subject = Literal["report", "comparison", "verification", "sweep", "picture", "chart", "page",
+                  "diff"]
 
 
 class Renderer(NamedTuple):
@@ -56,6 +58,7 @@ class Renderer(NamedTuple):
 
 _TEXT = "cnnshape.render.text"
 _REPORT = "cnnshape.render.report"
+_DIFF = "cnnshape.render.diff"
 
 RENDERERS: tuple[Renderer, ...] = (
     Renderer("report", "table", f"{_TEXT}:report_table", ("txt",),
@@ -86,6 +89,14 @@ RENDERERS: tuple[Renderer, ...] = (
              "bars of each layer's activation size and parameters"),
     Renderer("page", "report", f"{_REPORT}:report_html", ("html",),
              "one self-contained HTML page about the network"),
+    Renderer("diff", "table", f"{_DIFF}:diff_table", ("txt",),
+             "the rows that differ and the totals with deltas, on the terminal"),
+    Renderer("diff", "json", f"{_DIFF}:diff_json", ("json",),
+             "every row pair with its status, and the totals", complete=True),
+    Renderer("diff", "markdown", f"{_DIFF}:diff_markdown", ("md",),
+             "the terminal's tables as Markdown"),
+    Renderer("diff", "html", f"{_DIFF}:diff_html", ("html",),
+             "one page with every row, the changed ones coloured"),
 )
 """In the order ``--help`` lists them; the first of a subject is not necessarily its default."""
 

@@ -275,6 +275,14 @@ def as_json(subject: _Serializable, **_: object) -> str:
     return json.dumps(subject.to_dict(), indent=2) + "\n"
 
 
+def terminal_console() -> Any:
+    """A rich console for text the CLI prints: the terminal's, or 200 columns uncoloured
+    when the output is not a terminal."""
+    from rich.console import Console
+
+    return _console(Console)
+
+
 def _console(console_class: Any) -> Any:
     """Wide enough never to wrap a number when the output is not a terminal."""
     # markup=False: names and titles come from specs and are shown as written.
