@@ -30,9 +30,11 @@ from cnnshape.cli.options import DTYPES, format_option, spec_errors, warn
               help="Show shapes channels-last (as the spec) or channels-first (as PyTorch).")
 @click.option("--chart", is_flag=True, help="After the table, bars of each layer's activation "
               "size and parameters (log scale when the range needs it).")
+@click.option("--wide", is_flag=True, help="Keep the full table on a narrow terminal (by "
+              "default it fits: details go first, then numbers are abbreviated, never cut).")
 @spec_errors
 def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: str,
-          columns: str | None, units: str, layout: str, chart: bool) -> None:
+          columns: str | None, units: str, layout: str, chart: bool, wide: bool) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
@@ -64,6 +66,6 @@ def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: s
     # Receptive fields cost a tenth of the analysis: only where they are shown.
     fields = renderer.complete or rf or any(c.startswith("rf_") for c in chosen)
     report = analyze(load(spec), batch=batch, dtype=dtype, receptive=fields)
-    text = renderer.render(report, depth=depth, view=view, rf=rf, chart=chart)
+    text = renderer.render(report, depth=depth, view=view, rf=rf, chart=chart, wide=wide)
     click.echo(text, nl=False)
     warn(report.warnings)

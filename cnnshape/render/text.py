@@ -191,36 +191,202 @@ def to_markdown(report: Report, depth: int | None = None, view: View | None = No
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class _Layout:
+    """The table's cells as they will be drawn, and what was given up to fit the width."""
+
+    columns: list[str]
+    titles: list[str]
+    body: list[list[str]]
+    footer: list[str]
+    notes: list[str]
+    fold_width: int | None = None
+    """The layer column's width when its names must wrap to fit; None when they fit."""
+    margin: int = 1
+    """Spaces each side of a cell."""
+
+    def widths(self) -> list[int]:
+        return [max(len(c) for c in column)
+                for column in zip(self.titles, self.footer, *self.body, strict=True)]
+
+    def width(self) -> int:
+        """Characters per line: each cell with its margins, and the rules between."""
+        widths = self.widths()
+        if self.fold_width is not None:
+            widths[self.columns.index("layer")] = self.fold_width
+        return sum(w + 2 * self.margin for w in widths) + len(self.columns) + 1
+
+
+SHORT_TITLES = {"layer": "Layer", "shape": "Shape", "size": "Size", "params": "Params",
+                "macs": "MACs", "flops": "FLOPs", "memory": "Memory", "rf_size": "RF",
+                "rf_stride": "RF stride"}
+
+
+def short_number(value: int) -> str:
+    """Three significant digits with a 1000-based unit (``4.09 G``, ``25.6 M``, ``608``):
+    a width-bound table's abbreviation, never a cut number."""
+    units = (("k", 10**3), ("M", 10**6), ("G", 10**9), ("T", 10**12))
+    for k, (unit, scale) in enumerate(units):
+        last = k == len(units) - 1
+        if value < scale or (not last and value >= units[k + 1][1]):
+            continue
+        scaled = value / scale
+        digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+        text = f"{scaled:.{digits}f}"
+        if digits and float(text) >= 10 ** (3 - digits):  # 99.95 rounds to 100.0: 100
+            digits -= 1
+            text = f"{scaled:.{digits}f}"
+        if float(text) >= 1000 and not last:  # 999.7 k rounds to 1000 k: it is 1.00 M
+            return f"{value / units[k + 1][1]:.2f} {units[k + 1][0]}"
+        return f"{text} {unit}"
+    return str(value)
+
+
+def _compact_shape(dims: Sequence[int], chw: bool) -> str:
+    """``56x56x256`` (``(1000,)`` for a vector, as a shape and not a number)."""
+    dims = tuple(dims)
+    if chw and len(dims) > 1:
+        dims = (dims[-1], *dims[:-1])
+    return "x".join(map(str, dims)) if len(dims) > 1 else show_shape(dims)
+
+
+def fit_layout(report: Report, shown: list[Row], view: View, limit: int | None) -> _Layout:
+    """Today's layout if it fits ``limit`` columns (or there is no limit); else one step at
+    a time until it fits: names without their details; short titles and compact shapes;
+    MACs/FLOPs, then parameters, then sizes abbreviated; no size column (the product of
+    the shape); names wrapped; no margins. A number is never cut."""
+    layout = _Layout(list(view.columns), headers(view),
+                     [cells(r, report, view) for r in shown], total_cells(report, view), [])
+    if limit is None or layout.width() <= limit:
+        return layout
+    columns = layout.columns
+
+    def column(name: str, rows: Callable[[Row], str], total: str | None = None) -> None:
+        if name not in columns:
+            return
+        i = columns.index(name)
+        for row, values in zip(shown, layout.body, strict=True):
+            values[i] = rows(row)
+        if total is not None and layout.footer[i]:
+            layout.footer[i] = total
+
+    t = report.totals
+
+    def names() -> None:
+        column("layer", lambda r: "input" if r.type == "input" else
+               "  " * max(r.depth - 1, 0) + r.name)
+
+    def compact() -> None:
+        layout.titles[:] = [SHORT_TITLES[c] for c in columns]
+        column("shape", lambda r: _compact_shape(r.output_shape, view.chw),
+               _compact_shape(report.output_shape, view.chw))
+
+    def macs() -> None:
+        column("macs", lambda r: short_number(r.macs), short_number(t.macs))
+        column("flops", lambda r: short_number(2 * r.macs), short_number(2 * t.macs))
+
+    def params() -> None:
+        column("params", lambda r: short_number(r.params), short_number(t.params))
+
+    def sizes() -> None:
+        column("size", lambda r: short_number(r.activation_size))
+
+    def no_size() -> None:
+        if "shape" in columns:
+            _drop(layout, "size")
+
+    def fold() -> None:
+        _fold(layout, limit)
+
+    def no_margins() -> None:
+        layout.margin = 0
+        _fold(layout, limit)
+
+    steps: list[Callable[[], None]] = [names, compact, macs, params, sizes, no_size, fold,
+                                       no_margins]
+    for step in steps:
+        step()
+        if layout.width() <= limit:
+            break
+    if "layer" in view.columns:
+        layout.notes.append("layer details left out to fit the terminal; --wide shows them")
+    if _short(layout):
+        layout.notes.append(_ABBREVIATED)
+    if "size" in view.columns and "size" not in layout.columns:
+        layout.notes.append("activation size (the product of the shape) left out to fit")
+    return layout
+
+
+_ABBREVIATED = "k = 10^3, M = 10^6, G = 10^9, T = 10^12; --wide or --format json: exact"
+
+
+def _short(layout: _Layout) -> bool:
+    return any(c.endswith((" k", " M", " G", " T")) for row in layout.body for c in row)
+
+
+def _drop(layout: _Layout, name: str) -> None:
+    if name in layout.columns:
+        i = layout.columns.index(name)
+        for values in (layout.titles, layout.footer, *layout.body):
+            del values[i]
+        layout.columns.pop(i)
+
+
+def _fold(layout: _Layout, limit: int) -> None:
+    """Wrap the layer names in what the other columns leave (at least 4 characters)."""
+    if "layer" not in layout.columns:
+        return
+    layout.fold_width = None
+    i = layout.columns.index("layer")
+    others = layout.width() - (layout.widths()[i] + 2 * layout.margin)
+    room = limit - others - 2 * layout.margin
+    if room < layout.widths()[i]:
+        layout.fold_width = max(room, 4)
+
+
 def report_table(report: Report, *, depth: int | None = None, view: View | None = None,
-                 rf: bool = False, chart: bool = False) -> str:
+                 rf: bool = False, chart: bool = False, wide: bool = False,
+                 width: int | None = None) -> str:
     """`--format table`: the course-style table (plain when piped or NO_COLOR is set), then
-    with ``chart`` the terminal bar chart; ``rf`` is the CSV's and does not apply here."""
+    with ``chart`` the terminal bar chart; ``rf`` is the CSV's and does not apply here.
+
+    On a terminal (or at ``width`` columns) the table fits the width, giving up details
+    before abbreviating numbers, and never cuts a number; ``wide`` keeps the full layout."""
     from rich.console import Console
     from rich.table import Table
 
     view = view or View()
-    console = _console(Console)
+    console = _console(Console) if width is None else \
+        Console(width=width, no_color=True, markup=False)
     shown = visible(report, depth)
-    body = [cells(row, report, view) for row in shown]
-    footer = total_cells(report, view)
-    # Cells come aligned and with their one-space margins: with padding=0 and no
-    # justification left to do, rich skips a Padding per cell and draws a 200-row
-    # table in half the time.
-    titles = headers(view)
-    widths = [max(len(c) for c in column) for column in zip(titles, footer, *body, strict=True)]
-    left = [c == "layer" for c in view.columns]
+    limit = None if wide or (width is None and not console.is_terminal) else console.width
+    layout = fit_layout(report, shown, view, limit)
+    # Cells come aligned and with their margins: with padding=0 and no justification left
+    # to do, rich skips a Padding per cell and draws a 200-row table in half the time.
+    widths = layout.widths()
+    left = [c == "layer" for c in layout.columns]
+    if layout.fold_width is not None:
+        widths[layout.columns.index("layer")] = layout.fold_width
+    pad = " " * layout.margin
 
     def aligned(values: Sequence[str]) -> list[str]:
-        return [f" {v:<{w}} " if is_left else f" {v:>{w}} "
+        return [f"{pad}{v:<{w}}{pad}" if is_left else f"{pad}{v:>{w}}{pad}"
                 for v, w, is_left in zip(values, widths, left, strict=True)]
 
     table = Table(title=report.name, show_footer=True, title_justify="left", padding=0)
-    for header, foot in zip(aligned(titles), aligned(footer), strict=True):
-        table.add_column(header, footer=foot, no_wrap=True)
-    for row, values in zip(shown, body, strict=True):
+    for name, header, foot in zip(layout.columns, aligned(layout.titles),
+                                  aligned(layout.footer), strict=True):
+        if name == "layer" and layout.fold_width is not None:
+            table.add_column(header, footer=foot, overflow="fold",
+                             width=layout.fold_width + 2 * layout.margin)
+        else:
+            table.add_column(header, footer=foot, no_wrap=True)
+    for row, values in zip(shown, layout.body, strict=True):
         table.add_row(*aligned(values), style="bold" if row.composite else None)
     with console.capture() as captured:
         console.print(table, markup=False, highlight=False)
+        for line in layout.notes:
+            console.print(f"({line})", markup=False, highlight=False)
         for line in summary_lines(report):
             console.print(line, markup=False, highlight=False)
         if "rf_size" in view.columns and any(not r.receptive_field.get("aligned", True)
