@@ -1,3 +1,3 @@
-from cnnshape.cli.app import main
+from cnnshape.cli.app import entry
 
-main()
+entry()

@@ -8,6 +8,8 @@ Only click loads at start; each command imports what it uses, so `--version` and
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cnnshape._version import __version__
@@ -42,3 +44,54 @@ def main() -> None:
 for _command in (table, compare_dense, diff, verify, sweep, schema, export, import_, draw, chart,
                  report):
     main.add_command(_command)
+
+
+def entry() -> None:
+    """The ``cnnshape`` command: ``main`` with the output's own failures as one line.
+
+    A reader that closes the pipe early (``cnnshape table ... | head -1``) ends the run
+    quietly with exit code 0, as ``cat`` would; any other failure to write the output
+    (a full disk) is one line on stderr and exit code 2, not a traceback."""
+    import errno
+    import os
+    import sys
+
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as problem:
+        problem.show()
+        sys.exit(problem.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            click.echo(f"cnnshape: cannot write the output: {exc.strerror or exc}", err=True)
+            _quiet_stdout(os, sys)
+            sys.exit(2)
+        _quiet_stdout(os, sys)
+        sys.exit(0)
+    _flush(os, sys)
+
+
+def _flush(os: Any, sys: Any) -> None:
+    """Flush now, so a closed pipe or a full disk is seen here and not at interpreter exit."""
+    import errno
+
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            click.echo(f"cnnshape: cannot write the output: {exc.strerror or exc}", err=True)
+            _quiet_stdout(os, sys)
+            sys.exit(2)
+        _quiet_stdout(os, sys)
+        sys.exit(0)
+
+
+def _quiet_stdout(os: Any, sys: Any) -> None:
+    """Point stdout at /dev/null: Python's final flush must not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -6,13 +6,14 @@ problem in a chain of shapes stops the walk: later shapes would be guesses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from math import prod
 from typing import Any
 
 from cnnshape.core.errors import LayerError, SpecError
-from cnnshape.core.fields import Shape, capped_channels
+from cnnshape.core.fields import Shape, capped_channels, show_shape
 from cnnshape.core.gcpause import paused_gc
 from cnnshape.core.merging import added, concatenated
 from cnnshape.core.rf import RF, merge
@@ -20,6 +21,20 @@ from cnnshape.engine.memory import DTYPES, Trace, estimate, peak_live
 from cnnshape.engine.walk import GraphWalker, here
 from cnnshape.layers import LayerBase
 from cnnshape.spec.loader import Network, Source, load
+
+
+def _missing_flatten(walker: _Calculator, source: str) -> None:
+    """A dense layer on a spatial tensor is valid (it acts at each position, as a 1x1
+    conv), but in a network whose output is still spatial it is nearly always a
+    classifier missing its flatten: say so, once, at the first such layer."""
+    for row in walker.rows:
+        if row.type == "dense" and prod(row.input_shape[:-1]) > 1:  # one position: fine
+            note = (f"dense on a spatial input {show_shape(tuple(row.input_shape))} acts at "
+                    "each position (as a 1x1 conv), so the output stays spatial: a "
+                    'classifier needs {"type": "flatten"} (or a global_pool) before it')
+            row.warnings = [*row.warnings, note]
+            walker.warnings.append(f"{source}: {row.path} (dense {json.dumps(row.name)}): {note}")
+            return
 
 
 @dataclass(slots=True)
@@ -170,6 +185,8 @@ def _analyze(network: Network, channel_cap: int | None, lean: bool = False,
     walker.outputs["input"] = start
     end = walker.sequence(network.layers, start, "layers")
     output = end.shape
+    if len(output) > 1:
+        _missing_flatten(walker, network.source)
     params, frozen, macs = walker.sums
     trace = Trace(walker.sizes, walker.ops, end.tensor)
     totals = Totals(params, frozen, params + frozen, macs,

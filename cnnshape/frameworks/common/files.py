@@ -106,10 +106,30 @@ def _json(spec: dict[str, Any]) -> str:
 
 
 def write_whole(path: str, content: str | bytes) -> None:
-    """Write ``content`` to ``path`` all at once: a reader never sees half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".cnnshape-", suffix=".tmp")
+    """Write ``content`` to ``path`` all at once: a reader never sees half a file.
+
+    A path that is not a regular file is written through, as the shell's ``>`` would: a
+    symlink's target, a FIFO, a device (``/dev/null``) are never replaced by a new file.
+    Any failure is one line (SpecError) naming the path."""
     data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        _write(path, data)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SpecError([f"{path}: cannot write it: {reason}"]) from None
+
+
+def _write(path: str, data: bytes) -> None:
+    if os.path.isdir(path):
+        raise SpecError([f"{path}: is a folder; give the name of a file to write"])
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
+        with open(path, "wb") as handle:  # through the link, the FIFO or the device
+            handle.write(data)
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise SpecError([f"{path}: no such folder {folder}"])
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".cnnshape-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
