@@ -366,11 +366,15 @@ def test_json_duplicate_key(tmp_path):
     one_problem(path, "", "invalid JSON", '"input"', "twice", origin=str(path))
 
 
-def test_json_file_is_strict(tmp_path):
-    """A .json file is JSON: YAML's flow style is refused."""
+def test_syntax_is_told_by_content_and_json_can_be_forced(tmp_path):
+    """A file is read by its content, whatever its name (YAML's flow style in a .json
+    file reads as YAML); forced to JSON (the CLI's --format-in json) it is refused."""
     path = tmp_path / "flow.json"
-    path.write_text("{input: [4, 3], layers: []}")
-    one_problem(path, "", "invalid JSON", origin=str(path))
+    path.write_text("{input: [4, 3], layers: [{type: dense, units: 2}]}")
+    assert cnnshape.analyze(path).totals.params == 3 * 2 + 2
+    with pytest.raises(SpecError) as info:
+        cnnshape.load(path, syntax="json")
+    assert str(info.value).startswith(f"{path}: invalid JSON at line 1 column 2")
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml"])

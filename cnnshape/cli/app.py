@@ -30,7 +30,10 @@ _warn = warn
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnnshape")
-def main() -> None:
+@click.option("--format-in", type=click.Choice(["json", "yaml"]), default=None,
+              help="Read every spec as this syntax [default: told from the content: JSON if "
+                   "it starts with '{', else YAML].")
+def main(format_in: str | None) -> None:
     """Exact shapes, parameters and MACs of a CNN described in a JSON or YAML spec.
 
     \b
@@ -39,6 +42,11 @@ def main() -> None:
       cnnshape compare-dense
       cnnshape verify specs/vgg16.json
     """
+    if format_in is not None:
+        from cnnshape.spec.loader import FORCED_SYNTAX
+
+        token = FORCED_SYNTAX.set(format_in)
+        click.get_current_context().call_on_close(lambda: FORCED_SYNTAX.reset(token))
 
 
 for _command in (table, compare_dense, diff, verify, sweep, schema, export, import_, draw, chart,

@@ -37,7 +37,7 @@ def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: s
           columns: str | None, units: str, layout: str, chart: bool, wide: bool) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
-    SPEC is a .json, .yaml or .yml file, or - to read JSON from standard input.
+    SPEC is a JSON or YAML file (told by its content), or - to read one from standard input.
 
     \b
     Example:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, Union
 
 from pydantic_core import PydanticCustomError
@@ -68,11 +69,28 @@ class Network(Model):
 Source = Union[str, "os.PathLike[str]", dict[str, Any], Network]
 
 
-def load(source: Source, *, name: str | None = None) -> Network:
+SYNTAXES = ("json", "yaml")
+
+FORCED_SYNTAX: ContextVar[str | None] = ContextVar("cnnshape_spec_syntax", default=None)
+"""The syntax every file and text is read as when set (the CLI's ``--format-in``); by
+default it is told from the content: JSON when it starts with ``{`` or ``[``, else YAML."""
+
+
+def load(source: Source, *, name: str | None = None, syntax: str | None = None) -> Network:
     """A path, JSON/YAML text, a dict or a Network -> a validated, fully named Network.
 
-    Raises SpecError (a ValueError) with one line per problem.
+    Files and text are read as JSON or YAML by their content (a UTF-8 byte-order mark and
+    CRLF line ends are fine), or as ``syntax`` ("json" or "yaml") when given. Raises
+    SpecError (a ValueError) with one line per problem.
     """
+    if syntax is not None:
+        if syntax not in SYNTAXES:
+            raise ValueError(f"syntax {syntax!r}: expected one of {', '.join(SYNTAXES)}")
+        token = FORCED_SYNTAX.set(syntax)
+        try:
+            return load(source, name=name)
+        finally:
+            FORCED_SYNTAX.reset(token)
     if isinstance(source, Network):
         return source
     if isinstance(source, dict):
@@ -83,7 +101,7 @@ def load(source: Source, *, name: str | None = None) -> Network:
         path = os.fspath(source)
         return _validate(_read(path), name or ("<stdin>" if path == "-" else path))
     if isinstance(source, str):
-        return _validate(_parse(source, "yaml", name or "<spec>"), name or "<spec>")
+        return _validate(_parse(source, _syntax(source), name or "<spec>"), name or "<spec>")
     raise TypeError(f"cannot load a spec from {type(source).__name__}")
 
 
@@ -105,7 +123,8 @@ def _read(path: str) -> Any:
         text = sys.stdin.read(MAX_BYTES + 1)
         if len(text) > MAX_BYTES:
             raise _too_big("<stdin>")
-        return _parse(text, "json", "<stdin>")
+        text = text.removeprefix("\ufeff")
+        return _parse(text, _syntax(text), "<stdin>")
     try:
         with open(path, "rb") as handle:
             if os.fstat(handle.fileno()).st_size > MAX_BYTES:
@@ -113,15 +132,21 @@ def _read(path: str) -> Any:
             data = handle.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             raise _too_big(path)
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark: no content
     except FileNotFoundError:
         raise SpecError([f"{path}: no such file"]) from None
     except IsADirectoryError:
         raise SpecError([f"{path}: is a directory, not a spec file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([f"{path}: cannot read: {exc}"]) from None
-    kind = "yaml" if path.lower().endswith((".yaml", ".yml")) else "json"
-    return _parse(text, kind, path)
+    return _parse(text, _syntax(text), path)
+
+
+def _syntax(text: str) -> str:
+    """FORCED_SYNTAX when set, else "auto": JSON when the text starts with ``{`` (YAML's
+    flow style if it is not JSON), YAML otherwise, whatever the file is called."""
+    forced = FORCED_SYNTAX.get()
+    return forced if forced is not None else "auto"
 
 
 def _too_big(where: str) -> SpecError:
