@@ -301,7 +301,10 @@ def _kind_of(raw: Any) -> tuple[type[LayerBase] | None, str]:
         return None, f"type: expected a string (one of {', '.join(TYPE_NAMES)}), got {_show(tag)}"
     kind = BY_TYPE.get(tag)
     if kind is None:
-        return None, f"unknown layer type {json.dumps(tag)} (known: {', '.join(TYPE_NAMES)})"
+        from cnnshape.spec import hints
+
+        return None, (f"unknown layer type {json.dumps(tag)}{hints.layer_type(tag, TYPE_NAMES)} "
+                      f"(known: {', '.join(TYPE_NAMES)})")
     return kind, ""
 
 
@@ -319,8 +322,23 @@ def _lines(exc: Exception, where: str, path: str, raw: Any) -> list[str]:
             parts.append(site(path, raw))
         if field and error["type"] not in ("missing", "extra_forbidden"):
             parts.append(field)
-        lines.append(": ".join([*parts, _message(error, loc)]))
+        message = _message(error, loc)
+        if error["type"] == "extra_forbidden" and isinstance(raw, dict) and len(loc) == 1:
+            message += _field_hint(str(loc[0]), raw)
+        lines.append(": ".join([*parts, message]))
     return lines
+
+
+def _field_hint(name: str, raw: dict[str, Any]) -> str:
+    """What an unknown field of this layer's kind is probably called."""
+    from cnnshape.spec import hints
+
+    tag = raw.get("type")
+    kind = BY_TYPE.get(tag) if isinstance(tag, str) else None
+    if kind is None:
+        return ""
+    known = [f.alias or key for key, f in kind.fields.items()]
+    return hints.field(name, known)
 
 
 def _json_kind(value: Any) -> str:
@@ -370,7 +388,11 @@ def _message(error: Any, rest: list[Any]) -> str:
     if kind == "extra_forbidden":
         return f"unknown field {json.dumps(field)}"
     if kind == "union_tag_invalid":
-        return f"unknown layer type {json.dumps(ctx.get('tag'))} (known: {', '.join(TYPE_NAMES)})"
+        from cnnshape.spec import hints
+
+        tag = str(ctx.get("tag"))
+        return (f"unknown layer type {json.dumps(tag)}{hints.layer_type(tag, TYPE_NAMES)} "
+                f"(known: {', '.join(TYPE_NAMES)})")
     if kind == "union_tag_not_found":
         return "a layer needs a \"type\" field"
     if kind in ("model_attributes_type", "model_type", "dict_type"):
