@@ -16,6 +16,7 @@ from cnnshape._version import __version__
 from cnnshape.cli.dense import compare_dense
 from cnnshape.cli.diff import diff
 from cnnshape.cli.frameworks import export, import_
+from cnnshape.cli.learn import init, layers, zoo
 from cnnshape.cli.options import spec_errors, warn
 from cnnshape.cli.pictures import chart, draw, report
 from cnnshape.cli.spec import schema
@@ -50,7 +51,7 @@ def main(format_in: str | None) -> None:
 
 
 for _command in (table, compare_dense, diff, verify, sweep, schema, export, import_, draw, chart,
-                 report):
+                 report, zoo, layers, init):
     main.add_command(_command)
 
 

@@ -85,6 +85,14 @@ class LayerBase(Model):
     filled from the layer (``{alpha!r}``). A kind declared here needs no exporter code;
     the others are in each exporter's WRITERS table."""
 
+    example: ClassVar[Mapping[str, Any] | None] = None
+    """One layer of this kind as a spec writes it, for ``cnnshape layers``; None: made from
+    the required fields' typical values (spec/catalogue.py). It must analyse on an input of
+    8x8x16 after the layers ``before`` (tests/test_catalogue.py checks every kind's)."""
+
+    example_before: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    """Layers the example needs before it (a merge's named inputs)."""
+
     export_refusals: ClassVar[Mapping[str, str]] = {}
     """Framework -> why this kind cannot be exported to it (one line)."""
 

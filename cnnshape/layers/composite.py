@@ -15,6 +15,9 @@ from cnnshape.core.fields import branches, choice, integer, layers
 from cnnshape.layers.activation import FUNCTIONS
 from cnnshape.layers.base import LayerBase, Walker
 
+_CONV3 = {"type": "conv", "filters": 16, "kernel": 3, "padding": 1}
+"""The composites' examples' layer: keeps an 8x8x16 input's shape."""
+
 
 class CompositeBase(LayerBase):
     composite: ClassVar[bool] = True
@@ -43,6 +46,8 @@ class Sequential(CompositeBase):
     """A named group of layers applied in order."""
 
     tag = "sequential"
+    example: ClassVar[Mapping[str, Any] | None] = {
+        "type": "sequential", "name": "stem", "layers": [_CONV3]}
     category = "composite"
     dense_equivalent = False
     layers: list[Any] = layers()
@@ -55,6 +60,8 @@ class Repeat(CompositeBase):
     """The same layers ``times`` times in a row, each repetition with its own weights."""
 
     tag = "repeat"
+    example: ClassVar[Mapping[str, Any] | None] = {
+        "type": "repeat", "times": 2, "layers": [_CONV3]}
     category = "composite"
     dense_equivalent = False
     times: int = integer(1)
@@ -73,6 +80,8 @@ class Residual(CompositeBase):
     """body(x) + shortcut(x), then an optional activation; an empty shortcut is identity."""
 
     tag = "residual"
+    example: ClassVar[Mapping[str, Any] | None] = {
+        "type": "residual", "body": [_CONV3, _CONV3], "activation": "relu"}
     category = "composite"
     dense_equivalent = False
     body: list[Any] = layers()
@@ -94,6 +103,9 @@ class Concat(CompositeBase):
     """Branches on the same input, concatenated on channels; an empty branch is identity."""
 
     tag = "concat"
+    example: ClassVar[Mapping[str, Any] | None] = {
+        "type": "concat", "branches": [[{"type": "conv", "filters": 8, "kernel": 1}],
+                                       [{"type": "conv", "filters": 8, "kernel": 3, "padding": 1}]]}
     category = "composite"
     dense_equivalent = False
     branches: list[list[Any]] = branches("Each a list of layers; [] is the identity.")

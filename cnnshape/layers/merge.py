@@ -6,6 +6,7 @@ graph: U-Net's skips, FPN's lateral connections, squeeze-and-excitation's gate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from operator import add, mul
 from typing import Any, ClassVar
 
@@ -22,6 +23,10 @@ class Merge(LayerBase):
     x * gate with a [1, 1, C] gate is squeeze-and-excitation) or concat on channels."""
 
     tag = "merge"
+    example: ClassVar[Mapping[str, Any] | None] = {
+        "type": "merge", "mode": "add", "inputs": ["input", "branch"]}
+    example_before: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"type": "conv", "name": "branch", "filters": 16, "kernel": 3, "padding": 1},)
     category = "merge"
     dense_equivalent = False
     mode: str = choice(("add", "concat", "multiply"))

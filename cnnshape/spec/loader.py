@@ -134,7 +134,13 @@ def _read(path: str) -> Any:
             raise _too_big(path)
         text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark: no content
     except FileNotFoundError:
-        raise SpecError([f"{path}: no such file"]) from None
+        from cnnshape.spec import zoo
+
+        found = zoo.text(path)  # a bare zoo name: "resnet50"
+        if found is None:
+            raise SpecError([f"{path}: no such file (and no zoo spec of that name: "
+                             "cnnshape zoo lists them)"]) from None
+        text = found
     except IsADirectoryError:
         raise SpecError([f"{path}: is a directory, not a spec file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
