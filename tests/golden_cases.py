@@ -23,6 +23,8 @@ PER_SPEC: dict[str, list[str]] = {
     "table.json": ["table", "{spec}", "--format", "json"],
     "table.csv": ["table", "{spec}", "--format", "csv"],
     "table.md": ["table", "{spec}", "--format", "markdown"],
+    "table_expand": ["table", "{spec}", "--expand"],
+    "table_expand.md": ["table", "{spec}", "--format", "markdown", "--expand"],
     "table_options": ["table", "{spec}", "--rf", "--batch", "8", "--dtype", "float16",
                       "--units", "human", "--layout", "chw", "--depth", "1"],
     "table_columns": ["table", "{spec}", "--columns", "layer,shape,flops,memory,rf_size,rf_stride",
@@ -62,6 +64,8 @@ SINGLE: dict[str, list[str]] = {
     "diff.md": ["diff", "specs/lenet.json", "specs/lenet5.json", "--format", "markdown",
                 "--all"],
     "diff.html": ["diff", "specs/lenet.json", "specs/lenet5.json", "--format", "html"],
+    "report_expand.html": ["report", "specs/resnet50.json", "--batch", "2", "--expand", "-o",
+                           "{out}"],
 }
 """Run once."""
 

@@ -95,8 +95,11 @@ def chart(spec: str, output: str | None, metric: str, log: bool | None) -> None:
               help=f"The {_PAGE.extensions[0].upper()} file to write.")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--dtype", type=DTYPES, default="float32", show_default=True)
+@click.option("--expand", is_flag=True, help="List every layer in the layer table. By default "
+              "each residual and concat block is one row and identical consecutive blocks one "
+              "row marked \N{MULTIPLICATION SIGN}N (totals are the same either way).")
 @spec_errors
-def report(spec: str, output: str, batch: int, dtype: str) -> None:
+def report(spec: str, output: str, batch: int, dtype: str, expand: bool) -> None:
     """One self-contained HTML page: totals, diagram, charts, the sortable table, conv vs
     dense, receptive fields, memory and warnings. Needs no network to view.
 
@@ -106,5 +109,5 @@ def report(spec: str, output: str, batch: int, dtype: str) -> None:
     """
     from cnnshape.frameworks.common.files import write_whole
 
-    write_whole(output, _PAGE.render(spec, batch=batch, dtype=dtype))
+    write_whole(output, _PAGE.render(spec, batch=batch, dtype=dtype, expand=expand))
     click.echo(f"wrote {output}", err=True)

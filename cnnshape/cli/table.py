@@ -28,13 +28,18 @@ from cnnshape.cli.options import DTYPES, format_option, spec_errors, warn
                                       "CSV are always exact.")
 @click.option("--layout", type=click.Choice(["hwc", "chw"]), default="hwc", show_default=True,
               help="Show shapes channels-last (as the spec) or channels-first (as PyTorch).")
+@click.option("--expand", is_flag=True, help="Table/Markdown: list every layer. By default "
+              "each residual and concat block is one row and identical consecutive blocks one "
+              "row marked \N{MULTIPLICATION SIGN}N (totals are the same either way; JSON and "
+              "CSV list every layer).")
 @click.option("--chart", is_flag=True, help="After the table, bars of each layer's activation "
               "size and parameters (log scale when the range needs it).")
 @click.option("--wide", is_flag=True, help="Keep the full table on a narrow terminal (by "
               "default it fits: details go first, then numbers are abbreviated, never cut).")
 @spec_errors
 def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: str,
-          columns: str | None, units: str, layout: str, chart: bool, wide: bool) -> None:
+          columns: str | None, units: str, layout: str, expand: bool, chart: bool,
+          wide: bool) -> None:
     """Per-layer activation shape, activation size, parameters and MACs of SPEC.
 
     SPEC is a JSON or YAML file (told by its content), or - to read one from standard input.
@@ -44,6 +49,7 @@ def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: s
       cnnshape table specs/lenet.json
       cnnshape table specs/vgg16.json --format markdown --depth 1
       cnnshape table specs/vgg16.json --rf
+      cnnshape table specs/resnet50.json --expand
       cnnshape table specs/resnet50.json --batch 32 --dtype float16
       cnnshape table specs/resnet50.json --columns layer,shape,params,flops --units human
     """
@@ -61,7 +67,7 @@ def table(spec: str, fmt: str, depth: int | None, rf: bool, batch: int, dtype: s
                                      param_hint="--columns")
     if rf:
         chosen += tuple(c for c in ("rf_size", "rf_stride") if c not in chosen)
-    view = render.View(chosen, units == "human", layout == "chw")
+    view = render.View(chosen, units == "human", layout == "chw", expand)
     renderer = registry.get("report", fmt)
     # Receptive fields cost a tenth of the analysis: only where they are shown.
     fields = renderer.complete or rf or any(c.startswith("rf_") for c in chosen)

@@ -9,13 +9,14 @@ entry names its function as ``module:function`` and imports it when it first ren
 Renderers of one subject take the same keyword arguments, so the caller need not know which
 format it holds (each ignores those that do not apply to it):
 
-- ``report`` (engine.analysis.Report): ``depth``, ``view`` (render.text.View), ``rf``, ``chart``
+- ``report`` (engine.analysis.Report): ``depth``, ``view`` (render.text.View: columns, units,
+  layout, folded or expanded), ``rf``, ``chart``
 - ``comparison`` (engine.dense_compare.DenseReport): ``kernel`` (set for the one-layer example)
 - ``verification`` (engine.reference.Verification): none
 - ``sweep`` (engine.sweep.SweepReport): ``batch``, ``dtype``
 - ``picture`` (a loaded spec.loader.Network; draw's styles): ``depth``, ``scale``, ``max_layers``
 - ``chart`` (a spec source): ``metric``, ``log``
-- ``page`` (a spec source): ``batch``, ``dtype``
+- ``page`` (a spec source): ``batch``, ``dtype``, ``expand``
 - ``diff`` (engine.diff.Diff): ``every`` (list equal rows too)
 
 Each returns text; the rich tables come back as the text rich would have printed (with

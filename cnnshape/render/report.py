@@ -43,13 +43,14 @@ def esc(value: object) -> str:
 
 
 def report_html(source: Source, *, diagram_svg: str | None = None, batch: int = 1,
-                dtype: str = "float32") -> str:
+                dtype: str = "float32", expand: bool = True) -> str:
     """The HTML report of a spec, as text.
 
     ``diagram_svg`` is inlined as the architecture diagram; when None, the volume style
     is drawn for a chain of at most VOLUME_MAX_LAYERS leaf layers with no branches and
     the graph style otherwise (if those drawing modules are installed; else no diagram).
-    ``batch`` and ``dtype`` are analyze()'s, for MACs and memory.
+    ``batch`` and ``dtype`` are analyze()'s, for MACs and memory. ``expand=False`` folds the
+    layer table as engine/fold.py does (the CLI's default).
     """
     network = load(source)
     report = analyze(network, batch=batch, dtype=dtype)
@@ -64,7 +65,7 @@ def report_html(source: Source, *, diagram_svg: str | None = None, batch: int = 
         _summary(report),
         _diagram(diagram),
         _charts(report),
-        _layers(report),
+        _layers(report, expand),
         _dense(compare_dense(network)),
         _receptive(report),
         _memory(report),
@@ -344,18 +345,30 @@ def _head(columns: Iterable[tuple[str, str, bool]]) -> str:
     return f"<thead><tr>{cells}</tr></thead>"
 
 
-def _layer_row(index: int, row: Row) -> str:
+def _layer_row(index: int, row: Row, last: Row | None = None, count: int = 1,
+               folded: bool = False) -> str:
+    """One row of the layer table; with ``last`` the first of ``count`` identical blocks
+    (its name reads first … last xN; a receptive field that grows reads first … last)."""
     cells = []
     for key, _, numeric, cell in COLUMNS:
         text, sort = (str(index), str(index)) if key == "index" else cell(row)
+        if last is not None and key.startswith("rf_"):
+            end = cell(last)[0]
+            text = text if end == text else f"{text} … {end}"
         css = ' class="num"' if numeric else ""
         if key == "layer":
             css = f' class="name" style="padding-left:{0.4 + 1.2 * max(row.depth - 1, 0):g}em"'
+            if last is not None:
+                from cnnshape.engine.fold import TIMES
+
+                text = f"{text} … {last.name} {TIMES}{count}"
             text_html = esc(text) + _warning_mark(row)
         else:
             text_html = esc(text)
         cells.append(f'<td{css} data-sort="{esc(sort)}">{text_html}</td>')
     kind = "composite" if row.composite else "leaf"
+    if folded:
+        kind += " folded"
     return (f'<tr class="{kind}" data-index="{index}" data-depth="{row.depth}">'
             + "".join(cells) + "</tr>")
 
@@ -366,9 +379,13 @@ def _warning_mark(row: Row) -> str:
     return f' <span class="warn" title="{esc("; ".join(row.warnings))}">⚠</span>'
 
 
-def _layers(report: Report) -> str:
+def _layers(report: Report, expand: bool = True) -> str:
+    from cnnshape.engine.fold import NOTE, listed
+
     head = _head((key, header, numeric) for key, header, numeric, _ in COLUMNS)
-    body = "\n".join(_layer_row(i, row) for i, row in enumerate(report.rows))
+    items = listed(report.rows, expand=expand)
+    body = "\n".join(_layer_row(i, item.row, item.last, item.count, item.folded)
+                     for i, item in enumerate(items))
     t = report.totals
     foot = ("<tfoot><tr><td></td><td>Total</td><td></td>"
             f'<td class="num">{esc(show_shape(tuple(report.output_shape)))}</td><td></td>'
@@ -378,6 +395,8 @@ def _layers(report: Report) -> str:
                 "leaf layers only</label>. Click a header to sort (again to reverse); "
                 "# restores the order of the network. Composite rows (bold) hold the sums "
                 "of their children.</p>")
+    if len(items) != len(report.rows):
+        controls += f'<p class="note">{esc(NOTE)}</p>'
     table = (f'<div class="scroll"><table id="layer-table" class="sortable">\n{head}\n'
              f"<tbody>\n{body}\n</tbody>\n{foot}\n</table></div>")
     return _section("layers", "Layers", controls, table)

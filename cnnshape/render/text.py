@@ -20,6 +20,7 @@ from cnnshape.engine.analysis import Report, Row
 
 if TYPE_CHECKING:
     from cnnshape.engine.dense_compare import DenseReport
+    from cnnshape.engine.fold import Folded
     from cnnshape.engine.reference import Verification
     from cnnshape.engine.sweep import SweepReport
 
@@ -49,11 +50,13 @@ def layer_label(row: Row) -> str:
 
 @dataclass
 class View:
-    """What the table and Markdown show: which columns, exact or human units, layout."""
+    """What the table and Markdown show: which columns, exact or human units, layout, and
+    every layer (``expand``) or the folded structure (engine/fold.py; the CLI's default)."""
 
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     human: bool = False
     chw: bool = False
+    expand: bool = True
 
     def number(self, value: int) -> str:
         return _si(value) if self.human else f"{value:,}"
@@ -122,6 +125,40 @@ def cells(row: Row, report: Report, view: View) -> list[str]:
     return [COLUMNS[c][1](row, report, view) for c in view.columns]
 
 
+def folded_label(item: Folded) -> str:
+    """layer_label, and for identical blocks folded together the last one's name and xN."""
+    label = layer_label(item.row)
+    if item.last is None:
+        return label
+    at = label.index(item.row.name) + len(item.row.name)
+    from cnnshape.engine.fold import TIMES
+
+    return f"{label[:at]} … {item.last.name}{label[at:]} {TIMES}{item.count}"
+
+
+def listed_cells(item: Folded, report: Report, view: View) -> list[str]:
+    """cells of a listed row; an xN row's receptive field reads first … last where they differ."""
+    values = cells(item.row, report, view)
+    if item.last is None:
+        return values
+    for i, column in enumerate(view.columns):
+        if column == "layer":
+            values[i] = folded_label(item)
+        elif column.startswith("rf_"):
+            last = COLUMNS[column][1](item.last, report, view)
+            if last != values[i]:
+                values[i] = f"{values[i]} … {last}"
+    return values
+
+
+def listing(report: Report, depth: int | None, view: View) -> tuple[list[Folded], bool]:
+    """The rows the table and Markdown list, and whether folding left any out."""
+    from cnnshape.engine.fold import listed
+
+    items = listed(report.rows, depth, view.expand)
+    return items, len(items) != len(visible(report, depth))
+
+
 def total_cells(report: Report, view: View) -> list[str]:
     return [COLUMNS[c][2](report, view) for c in view.columns]
 
@@ -181,13 +218,18 @@ def to_markdown(report: Report, depth: int | None = None, view: View | None = No
         lines += [f"**{report.name}**", ""]
     lines.append("| " + " | ".join(headers(view)) + " |")
     lines.append("|" + "|".join("---" if c == "layer" else "---:" for c in view.columns) + "|")
-    for row in visible(report, depth):
-        texts = [c.replace("|", "\\|") for c in cells(row, report, view)]
+    items, folded = listing(report, depth, view)
+    for item in items:
+        texts = [c.replace("|", "\\|") for c in listed_cells(item, report, view)]
         lines.append("| " + " | ".join(t.replace("  ", "&nbsp;&nbsp;") for t in texts) + " |")
     lines.append("| " + " | ".join(f"**{c}**" if c else "" for c in total_cells(report, view))
                  + " |")
     lines.append("")
     lines += [f"{line}  " for line in summary_lines(report)]
+    if folded:
+        from cnnshape.engine.fold import NOTE
+
+        lines += ["", NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -250,13 +292,15 @@ def _compact_shape(dims: Sequence[int], chw: bool) -> str:
     return "x".join(map(str, dims)) if len(dims) > 1 else show_shape(dims)
 
 
-def fit_layout(report: Report, shown: list[Row], view: View, limit: int | None) -> _Layout:
+def fit_layout(report: Report, items: list[Folded], view: View, limit: int | None) -> _Layout:
     """Today's layout if it fits ``limit`` columns (or there is no limit); else one step at
     a time until it fits: names without their details; short titles and compact shapes;
     MACs/FLOPs, then parameters, then sizes abbreviated; no size column (the product of
     the shape); names wrapped; no margins. A number is never cut."""
+    shown = [item.row for item in items]
     layout = _Layout(list(view.columns), headers(view),
-                     [cells(r, report, view) for r in shown], total_cells(report, view), [])
+                     [listed_cells(item, report, view) for item in items],
+                     total_cells(report, view), [])
     if limit is None or layout.width() <= limit:
         return layout
     columns = layout.columns
@@ -272,9 +316,21 @@ def fit_layout(report: Report, shown: list[Row], view: View, limit: int | None) 
 
     t = report.totals
 
+    last = {id(item.row): item for item in items if item.last is not None}
+
+    def short_label(row: Row) -> str:
+        if row.type == "input":
+            return "input"
+        label = "  " * max(row.depth - 1, 0) + row.name
+        item = last.get(id(row))
+        if item is not None and item.last is not None:
+            from cnnshape.engine.fold import TIMES
+
+            label += f" … {item.last.name} {TIMES}{item.count}"
+        return label
+
     def names() -> None:
-        column("layer", lambda r: "input" if r.type == "input" else
-               "  " * max(r.depth - 1, 0) + r.name)
+        column("layer", short_label)
 
     def compact() -> None:
         layout.titles[:] = [SHORT_TITLES[c] for c in columns]
@@ -358,9 +414,10 @@ def report_table(report: Report, *, depth: int | None = None, view: View | None 
     view = view or View()
     console = _console(Console) if width is None else \
         Console(width=width, no_color=True, markup=False)
-    shown = visible(report, depth)
+    items, folded = listing(report, depth, view)
+    shown = [item.row for item in items]
     limit = None if wide or (width is None and not console.is_terminal) else console.width
-    layout = fit_layout(report, shown, view, limit)
+    layout = fit_layout(report, items, view, limit)
     # Cells come aligned and with their margins: with padding=0 and no justification left
     # to do, rich skips a Padding per cell and draws a 200-row table in half the time.
     widths = layout.widths()
@@ -389,8 +446,12 @@ def report_table(report: Report, *, depth: int | None = None, view: View | None 
             console.print(f"({line})", markup=False, highlight=False)
         for line in summary_lines(report):
             console.print(line, markup=False, highlight=False)
+        if folded:
+            from cnnshape.engine.fold import NOTE
+
+            console.print(NOTE, markup=False, highlight=False)
         if "rf_size" in view.columns and any(not r.receptive_field.get("aligned", True)
-                                             for r in shown):
+                                             for r in shown + [i.last for i in items if i.last]):
             console.print("* the merged paths disagree on where units are centred or how far "
                           "apart they are; the largest field is shown",
                           markup=False, highlight=False)
