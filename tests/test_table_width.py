@@ -128,10 +128,10 @@ def test_short_number(value: int, text: str) -> None:
 @pytest.mark.parametrize("spec", SPECS)
 def test_a_real_80_column_terminal(spec: str, tmp_path: Path) -> None:
     """tmux gives the command a real terminal of 80 columns; the captured screen (the whole
-    history) holds every number."""
+    history) holds every number of every layer (--expand: all rows, not the folded ones)."""
     session = f"cnnshape-{os.getpid()}-{Path(spec).stem}"
     done = tmp_path / "done"
-    command = (f"cd {ROOT} && {sys.executable} -m cnnshape table {spec}; "
+    command = (f"cd {ROOT} && {sys.executable} -m cnnshape table {spec} --expand; "
                f"touch {done}")
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "50",
                     "-e", "NO_COLOR=1", command + "; sleep 30"], check=True)

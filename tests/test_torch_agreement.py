@@ -473,6 +473,39 @@ def pool_edge() -> list[dict[str, Any]]:
     return cases
 
 
+def pool_oversized(seed: int, count: int) -> list[dict[str, Any]]:
+    """Ceil-mode windows longer than the padded input (issue 13): torch gives one output
+    when (span + s - 1) // s + 1 >= 1, span = n + 2p - k < 0, and refuses otherwise."""
+    rng = random.Random(seed)
+    cases = []
+    for i in range(count):
+        nd = 1 + i % 2
+        kernel = [rng.randint(2, 6) for _ in range(nd)]
+        padding = [rng.randint(0, k // 2) for k in kernel]
+        dims = [rng.randint(1, max(1, k - 2 * p)) for k, p in zip(kernel, padding, strict=True)]
+        layer: dict[str, Any] = {"type": "pool", "mode": rng.choice(["max", "avg"]),
+                                 "kernel": kernel, "padding": padding, "ceil_mode": True,
+                                 "stride": [rng.randint(1, 4) for _ in range(nd)]}
+        cases.append({"input": [*dims, 2], "layer": layer})
+    return cases
+
+
+@pytest.mark.parametrize("case", pool_oversized(11, 80), ids=case_id)
+def test_pool_window_longer_than_the_padded_input(case: dict[str, Any]) -> None:
+    module = pool_module(case)
+    x = torch_input(case["input"], 0)
+    try:
+        out = module(x)
+    except RuntimeError:
+        with pytest.raises(cnnshape.SpecError, match="larger than the padded input"):
+            cnnshape.analyze({"input": case["input"], "layers": [case["layer"]]})
+        return
+    ours = row(case["input"], case["layer"])
+    assert ours.output_shape == cl(out.shape)
+    assert reference_shape(case["input"], case["layer"]) == cl(out.shape)
+    check_values(case, module, None, seed=9)
+
+
 def pool_module(case: dict[str, Any]) -> Any:
     layer, nd = case["layer"], len(case["input"]) - 1
     kernel = tuple(as_list(layer["kernel"], nd))

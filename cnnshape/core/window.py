@@ -109,17 +109,30 @@ def output_length(n: int, kernel: int, stride: int = 1, pads: tuple[int, int] = 
     Traceback (most recent call last):
     ...
     cnnshape.core.errors.LayerError: kernel 3 is larger than the padded input 2
+
+    In ceil mode a window longer than the padded input still gives one output, as PyTorch
+    computes it (floor((span + s - 1)/s) + 1, span = n + 2p - d(k-1) - 1 < 0), as long as
+    that is at least one:
+
+    >>> output_length(2, 3, 2, ceil_mode=True), output_length(3, 5, 3, (1, 1), ceil_mode=True)
+    (1, 1)
+    >>> output_length(2, 3, 1, ceil_mode=True)
+    Traceback (most recent call last):
+    ...
+    cnnshape.core.errors.LayerError: kernel 3 is larger than the padded input 2
     """
     before, after = pads
     padded = n + before + after
     span = padded - effective(kernel, dilation)
-    if span < 0:
+    if span < 0 and not ceil_mode:
         raise LayerError(too_large(kernel, dilation, padded))
     if not ceil_mode:
         return span // stride + 1
-    size = -(-span // stride) + 1
+    size = (span + stride - 1) // stride + 1  # floor division rounds down below zero too
     if (size - 1) * stride >= n + before:  # the last window would start in the right padding
         size -= 1
+    if size < 1:
+        raise LayerError(too_large(kernel, dilation, padded))
     return size
 
 

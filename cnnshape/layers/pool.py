@@ -2,7 +2,8 @@
 
 Windowed pooling follows PyTorch for numeric padding (padding at most half the
 kernel; in ceil mode the last window must start inside the input or the left
-padding) and Keras for "valid" and "same".
+padding, and a window longer than the padded input still gives one output) and Keras for
+"valid" and "same".
 """
 
 from __future__ import annotations
@@ -88,16 +89,12 @@ class Pool(LayerBase):
         pdims, ppix = pad_grid((dims, pix), tuple(p[0] for p in pads),
                                tuple(p[1] for p in pads), None)
         windows = []
-        for n, k, s, (before, _), size in zip(dims, kernel, stride, pads, pdims, strict=False):
-            starts: list[int] = []
-            start = 0
-            # A window fits, or (ceil mode) the previous one left the end uncovered and
-            # this one starts inside the input or the left padding.
-            while start + k <= size or (self.ceil_mode and starts and starts[-1] + k < size
-                                        and start < before + n):
-                starts.append(start)
-                start += s
-            windows.append([range(a, min(a + k, size)) for a in starts])
+        for n, k, s, pair, size in zip(dims, kernel, stride, pads, pdims, strict=True):
+            # The windows the calculator counts (core/window.py), each cut at the padded
+            # input's end: in ceil mode the last may run past it (PyTorch's avg counts
+            # the padding it covers, not what lies beyond).
+            count = output_length(n, k, s, pair, ceil_mode=self.ceil_mode)
+            windows.append([range(i * s, min(i * s + k, size)) for i in range(count)])
         count_padding = self.mode == "avg" and not isinstance(self.padding, str)
         grid_strides = strides_of(pdims)
         zero = [0.0] * len(pix[0])
