@@ -31,8 +31,10 @@ def integer(minimum: int = 1, *, default: Any = REQUIRED, description: str = "")
 def number(*, ge: float | None = None, gt: float | None = None,
            le: float | None = None, lt: float | None = None, default: Any = REQUIRED,
            description: str = "") -> Any:
-    return Field(cs.float_schema(strict=True, ge=ge, gt=gt, le=le, lt=lt), default=default,
-                 description=description)
+    # Finite only: JSON's Infinity/NaN (Python's json reads them) would be exported as
+    # eps=inf, which is not even Python.
+    return Field(cs.float_schema(strict=True, ge=ge, gt=gt, le=le, lt=lt, allow_inf_nan=False),
+                 default=default, description=description)
 
 
 def flag(default: bool, description: str = "") -> Any:

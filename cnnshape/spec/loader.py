@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, Union
@@ -170,11 +171,28 @@ def _too_deep(where: str, depth: str) -> SpecError:
                       "levels (about 100 levels of composite layers) are supported"])
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON or YAML escape of a UTF-16 surrogate (``\ud800``): only the escapes can make one."""
+
+
 def _parse(text: str, kind: str, where: str) -> Any:
     try:
-        return _parse_text(text, kind, where)
+        data = _parse_text(text, kind, where)
     except RecursionError:
         raise _too_deep(where, "thousands of") from None
+    except ValueError as exc:  # int("9" * 5000): Python's 4,300-digit conversion limit
+        if isinstance(exc, SpecError) or "digits" not in str(exc):
+            raise
+        raise SpecError([f"{where}: a number with more than 4,300 digits: no spec needs "
+                         "one (refused unread)"]) from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise SpecError([f"{where}: a lone UTF-16 surrogate "
+                             f"({exc.object[exc.start:exc.end]!a}) in a string: text must be "
+                             "valid Unicode"]) from None
+    return data
 
 
 def _nesting(data: Any) -> int:
@@ -407,6 +425,8 @@ def _message(error: Any, rest: list[Any]) -> str:
         return f"must be one of {ctx.get('expected')}, got {_show(got)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected an integer, got {_show(got)}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {_show(got)}"
     if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {_show(got)}"
     if kind in ("bool_type", "bool_parsing"):
